@@ -1,0 +1,30 @@
+"""``python -m tcbase ARGS``: ``python -m unittest ARGS``, then the cache report."""
+
+from __future__ import annotations
+
+import sys
+import unittest
+
+from . import report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run unittest with ``argv`` and print the cache report; return its status."""
+    arguments = sys.argv[1:] if argv is None else argv
+    program = unittest.main(
+        module=None, argv=["python -m tcbase", *arguments], exit=False
+    )
+    result = program.result
+    figures = report.local_report()
+    print("\ntcbase:", file=sys.stderr)
+    for line in report.format_text(figures):
+        print(f"  {line}", file=sys.stderr)
+    if not result.wasSuccessful():
+        return 1
+    if sys.version_info >= (3, 12) and result.testsRun == 0 and not result.skipped:
+        return 5
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Where Hugging Face configs come from, and how model ids become cache keys.
+
+tensor_cast's ``AutoModelConfigLoader`` is used when tensor_cast is importable,
+``transformers.AutoConfig`` otherwise. Local paths are normalised lexically;
+symbolic links are deliberately not resolved (see ``config_key``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from typing import Any
+
+from .errors import ArtifactError
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def is_local_path(model_id: str) -> bool:
+    """Return True when ``model_id`` names (or is written as) a local path."""
+    expanded = os.path.expanduser(model_id)
+    if os.path.exists(expanded):
+        return True
+    return (
+        os.path.isabs(expanded)
+        or model_id.startswith((".", "~"))
+        or model_id.endswith(".json")
+        or model_id.count("/") > 1
+    )
+
+
+def normalise_model_id(model_id: str) -> str:
+    """Return the spelling of ``model_id`` under which its config is cached.
+
+    A local path becomes absolute and lexically normal, so ``x``, ``./x`` and the
+    absolute path are one entry. Links are not resolved: a linked path stays its
+    own entry and goes through the loader, whose own path checks must still run.
+    """
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise ValueError(f"a model id must be a non-empty string, got {model_id!r}")
+    if is_local_path(model_id):
+        return os.path.abspath(os.path.expanduser(model_id))
+    return model_id
+
+
+def config_key(model_id: str, remote_source: str | None = None) -> Any:
+    """Return the ``_HF_CONFIG_CACHE`` key of a model id and remote source."""
+    normal = normalise_model_id(model_id)
+    if remote_source is None:
+        return normal
+    return (normal, str(remote_source))
+
+
+def tensor_cast_available() -> bool:
+    """Return True when tensor_cast can be imported (without importing it)."""
+    try:
+        return importlib.util.find_spec("tensor_cast") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _load_with_tensor_cast(model_id: str, remote_source: str | None) -> Any:
+    from tensor_cast.transformers.utils import AutoModelConfigLoader
+
+    loader = AutoModelConfigLoader()
+    if remote_source is None:
+        return loader.load_config(model_id)
+    return loader.load_config(model_id, remote_source=remote_source)
+
+
+def _load_with_transformers(model_id: str, remote_source: str | None) -> Any:
+    if remote_source not in (None, "huggingface"):
+        raise ValueError(
+            f"remote_source={remote_source!r} needs tensor_cast's config loader, "
+            "and tensor_cast is not importable here"
+        )
+    from transformers import AutoConfig
+
+    return AutoConfig.from_pretrained(model_id)
+
+
+def load_config(model_id: str, remote_source: str | None = None) -> Any:
+    """Load the config of a normalised model id, explaining the usual failures."""
+    local = is_local_path(model_id)
+    if local and not os.path.exists(model_id):
+        raise ArtifactError(
+            f"config path not found: {model_id!r} does not exist. Check the path, "
+            "or pass a hub id such as 'Qwen/Qwen3-0.6B'."
+        )
+    if not local and not _HUB_ID.match(model_id):
+        raise ArtifactError(
+            f"{model_id!r} is neither an existing local path nor a hub id of the "
+            "form 'owner/name'"
+        )
+    load = _load_with_tensor_cast if tensor_cast_available() else _load_with_transformers
+    try:
+        return load(model_id, remote_source)
+    except Exception as error:
+        if local:
+            raise ArtifactError(
+                f"loading the config at {model_id!r} failed: {error}"
+            ) from error
+        raise ArtifactError(
+            f"{model_id!r} is not a local path and could not be loaded from the hub "
+            "(the hub may be unreachable from here, or HF_HUB_OFFLINE may be set): "
+            f"{error}"
+        ) from error

@@ -1,0 +1,79 @@
+"""The pytest face of tcbase: fixtures over the same dictionaries, and the report.
+
+Loaded through the ``pytest11`` entry point. The fixtures ``hf_config`` and
+``built_model`` are factories taking the same arguments as the mixin's methods.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from . import cache, report
+from .context import set_current_test
+
+REPORT_ENV = "TCBASE_REPORT"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tcbase", "tcbase artifact cache")
+    group.addoption(
+        "--tcbase-report",
+        dest="tcbase_report",
+        metavar="PATH",
+        default=None,
+        help=f"write the cache report as JSON to PATH (also ${REPORT_ENV})",
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Any:
+    previous = set_current_test(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        set_current_test(previous)
+
+
+@pytest.fixture
+def hf_config() -> Callable[..., Any]:
+    """Factory: ``hf_config(model_id, *, remote_source=None)``, a deep copy."""
+    return cache.get_hf_config
+
+
+@pytest.fixture
+def built_model() -> Callable[[Any], Any]:
+    """Factory: ``built_model(user_config)``, the shared read-only model."""
+    return cache.get_built_model
+
+
+@pytest.fixture
+def fresh_model() -> Callable[[Any], Any]:
+    """Factory: ``fresh_model(user_config)``, a private build never cached."""
+    return cache.fresh_model
+
+
+@pytest.fixture
+def tcbase_cache() -> Any:
+    """The ``tcbase.cache`` module: ``cache_info()``, ``clear_cache()``, the dicts."""
+    return cache
+
+
+def _report_path(config: pytest.Config) -> str | None:
+    return config.getoption("tcbase_report") or os.environ.get(REPORT_ENV) or None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    figures = report.local_report()
+    terminalreporter.write_sep("-", "tcbase")
+    for line in report.format_text(figures):
+        terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = _report_path(session.config)
+    if path:
+        report.write_json(path, report.local_report())
