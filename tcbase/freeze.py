@@ -49,7 +49,10 @@ def freeze(value: Any, *, where: str = "value") -> Any:
         return (_type_tag(value), members)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         parts = tuple(
-            (field.name, freeze(getattr(value, field.name), where=f"{where}.{field.name}"))
+            (
+                field.name,
+                freeze(getattr(value, field.name), where=f"{where}.{field.name}"),
+            )
             for field in dataclasses.fields(value)
         )
         return (_type_tag(value), parts)

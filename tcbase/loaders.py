@@ -93,7 +93,9 @@ def load_config(model_id: str, remote_source: str | None = None) -> Any:
             f"{model_id!r} is neither an existing local path nor a hub id of the "
             "form 'owner/name'"
         )
-    load = _load_with_tensor_cast if tensor_cast_available() else _load_with_transformers
+    load = (
+        _load_with_tensor_cast if tensor_cast_available() else _load_with_transformers
+    )
     try:
         return load(model_id, remote_source)
     except Exception as error:
