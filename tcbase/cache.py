@@ -8,6 +8,7 @@ these two dictionaries, so a run mixing both styles builds each model once.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -15,14 +16,24 @@ from typing import Any
 
 from . import loaders
 from .builders import Builder, builder_for
-from .configs import copy_config, describe_fields, field_names, model_id_of
+from .configs import (
+    copy_config,
+    copy_hf_config,
+    describe_fields,
+    field_names,
+    model_id_of,
+)
 from .context import current_test
 from .errors import ArtifactError
+from .flights import ExactFlights, Flight, TracedFlights
 from .freeze import freeze
 from .index import MISSING, KeyIndex
 from .stats import CacheInfo, Stats
+from .tracing import TracedCopy
 
 logger = logging.getLogger("tcbase")
+
+_CLASS_FIELD = "__class__"
 
 _HF_CONFIG_CACHE: dict[Any, Any] = {}
 _BUILT_MODEL_CACHE: dict[Any, Any] = {}
@@ -33,8 +44,9 @@ _LOCK = threading.RLock()
 _ENTRIES: dict[Any, _Entry] = {}
 _CONFIG_FAILURES: dict[Any, _Failure] = {}
 _KEYED_FAILURES: dict[Any, _Failure] = {}
-_FLIGHTS: dict[Any, _Flight] = {}
-_CLASS_FIELD = "__class__"
+_EXACT_FLIGHTS = ExactFlights()
+_TRACED_FLIGHTS = TracedFlights([_CLASS_FIELD])
+_COPY_WARNED: set[str] = set()
 
 
 @dataclasses.dataclass
@@ -69,37 +81,6 @@ class _Failure:
         ) from self.error
 
 
-class _Flight:
-    """One build or load under way; others asking for the same key wait on it."""
-
-    def __init__(self) -> None:
-        self.owner = threading.get_ident()
-        self.done = threading.Event()
-
-
-def _join_or_start(flight_key: Any, what: str) -> _Flight | None:
-    """Return a new flight the caller must fly, or None after waiting for one."""
-    with _LOCK:
-        flight = _FLIGHTS.get(flight_key)
-        if flight is None:
-            flight = _FLIGHTS[flight_key] = _Flight()
-            return flight
-    if flight.owner == threading.get_ident():
-        raise RecursionError(
-            f"{what} asked for itself while it was being built; its builder must "
-            "not request its own config from the cache"
-        )
-    flight.done.wait()
-    return None
-
-
-def _land(flight_key: Any, flight: _Flight) -> None:
-    with _LOCK:
-        if _FLIGHTS.get(flight_key) is flight:
-            del _FLIGHTS[flight_key]
-    flight.done.set()
-
-
 # ---------------------------------------------------------------- configs
 
 
@@ -119,15 +100,15 @@ def get_hf_config(model_id: str, *, remote_source: str | None = None) -> Any:
             failure = _CONFIG_FAILURES.get(key)
         if failure is not None:
             failure.reraise()
-        flight = _join_or_start(("config", key), f"config {model_id!r}")
+        flight = _EXACT_FLIGHTS.join_or_start(("config", key), f"config {model_id!r}")
         if flight is None:
             continue
         try:
             cached = _load_config(key, model_id, remote_source)
         finally:
-            _land(("config", key), flight)
+            _EXACT_FLIGHTS.land(("config", key), flight)
         break
-    return copy_config(cached)
+    return copy_hf_config(cached, model_id, _COPY_WARNED)
 
 
 def _load_config(key: Any, model_id: str, remote_source: str | None) -> Any:
@@ -163,11 +144,15 @@ def _value_reader(config: Any):
     return value_of
 
 
+def _path(config: Any, fields: list[str]) -> tuple[tuple[str, Any], ...]:
+    """Key a config on its class and the named fields, in the order given."""
+    value_of = _value_reader(config)
+    return tuple((field, value_of(field)) for field in [_CLASS_FIELD, *fields])
+
+
 def _full_path(config: Any) -> tuple[tuple[str, Any], ...]:
     """Key a config on its class and every one of its fields, in name order."""
-    value_of = _value_reader(config)
-    fields = [_CLASS_FIELD, *field_names(config)]
-    return tuple((field, value_of(field)) for field in fields)
+    return _path(config, field_names(config))
 
 
 def _explicit_key(builder: Builder, config: Any) -> Any:
@@ -199,12 +184,11 @@ def _lookup(builder: Builder, config: Any) -> tuple[Any, Any]:
     return None, None
 
 
-def _flight_key(builder: Builder, config: Any) -> Any:
-    """Key under which identical concurrent requests share one build."""
+def _full_key(config: Any) -> Any:
     try:
-        return ("model", builder.name, _full_path(config))
+        return _full_path(config)
     except TypeError:
-        return ("model", builder.name, id(config))
+        return None
 
 
 def get_built_model(user_config: Any) -> Any:
@@ -215,23 +199,35 @@ def get_built_model(user_config: Any) -> Any:
     the same object.
     """
     builder = builder_for(type(user_config))
+    what = f"model {model_id_of(user_config)!r}"
+    value_of = _value_reader(user_config)
     while True:
         key, found = _lookup(builder, user_config)
         if key is not None:
             return _on_hit(key, found)
         if found is not None:
             found.reraise()
-        flight_key = _flight_key(builder, user_config)
-        flight = _join_or_start(flight_key, f"model {model_id_of(user_config)!r}")
+        if builder.key is not None:
+            flight_key = _explicit_key(builder, user_config)
+            flight = _EXACT_FLIGHTS.join_or_start(flight_key, what)
+            land = functools.partial(_EXACT_FLIGHTS.land, flight_key)
+        else:
+            full_key = _full_key(user_config)
+            flight = _TRACED_FLIGHTS.join_or_start(
+                builder.name, value_of, full_key, what
+            )
+            land = functools.partial(_TRACED_FLIGHTS.land, builder.name)
         if flight is None:
             continue
         try:
             key, found = _lookup(builder, user_config)
             if key is not None:
                 return _on_hit(key, found)
-            return _build_and_store(builder, user_config)
+            if found is not None:
+                found.reraise()
+            return _build_and_store(builder, user_config, flight)
         finally:
-            _land(flight_key, flight)
+            land(flight)
 
 
 def _on_hit(key: Any, model: Any) -> Any:
@@ -244,34 +240,23 @@ def _on_hit(key: Any, model: Any) -> Any:
     return model
 
 
-def _describe_key(config: Any, builder: Builder) -> dict[str, str]:
-    if builder.key is not None:
-        return {"key": repr(builder.key(config))}
-    return describe_fields(config, field_names(config))
-
-
-def _build_and_store(builder: Builder, user_config: Any) -> Any:
+def _build_and_store(builder: Builder, user_config: Any, flight: Flight) -> Any:
     model_id = model_id_of(user_config)
     snapshot = copy_config(user_config)
-    key_fields = _describe_key(snapshot, builder)
-    if builder.key is not None:
-        key = _explicit_key(builder, snapshot)
-        path = None
-    else:
-        path = _full_path(snapshot)
-        key = (builder.name, path)
     if builder.prepare is not None:
         builder.prepare()
-    started = time.perf_counter()
-    try:
-        model = builder.build(copy_config(user_config))
-    except Exception as error:
-        _remember_failure(builder, key, path, model_id, error)
-        raise ArtifactError(
-            f"building {model_id!r} with {builder.name} failed: "
-            f"{type(error).__name__}: {error}; key fields: {key_fields}"
-        ) from error
-    seconds = time.perf_counter() - started
+    if builder.key is not None:
+        model, seconds, _ = _timed_build(builder, snapshot, model_id, None, flight)
+        key = _explicit_key(builder, snapshot)
+        key_fields = {"key": repr(builder.key(snapshot))}
+        path = None
+    else:
+        model, seconds, fields = _timed_build(
+            builder, snapshot, model_id, user_config, flight
+        )
+        path = _path(snapshot, fields)
+        key = (builder.name, path)
+        key_fields = describe_fields(snapshot, fields)
     with _LOCK:
         if key in _BUILT_MODEL_CACHE:
             return _BUILT_MODEL_CACHE[key]
@@ -284,15 +269,53 @@ def _build_and_store(builder: Builder, user_config: Any) -> Any:
     return model
 
 
-def _remember_failure(
-    builder: Builder, key: Any, path: Any, model_id: str, error: Exception
-) -> None:
-    failure = _Failure(f"building {model_id!r}", error, current_test())
-    with _LOCK:
-        if path is None:
-            _KEYED_FAILURES[key] = failure
+def _timed_build(
+    builder: Builder, snapshot: Any, model_id: str, traced_from: Any, flight: Flight
+) -> tuple[Any, float, list[str]]:
+    """Build from a copy; return the model, its seconds and the fields it read.
+
+    With ``traced_from`` the builder gets a traced copy of it, else a plain copy
+    of ``snapshot`` (explicit keys need no tracing).
+    """
+    traced = TracedCopy(traced_from) if traced_from is not None else None
+    work = traced.config if traced is not None else copy_config(snapshot)
+    if traced is not None:
+        flight.follow(traced.read_fields, _value_reader(snapshot))
+    started = time.perf_counter()
+    try:
+        if traced is None:
+            model = builder.build(work)
         else:
-            _INDEX.insert(builder.name, path, failure)
+            with traced:
+                model = builder.build(work)
+    except Exception as error:
+        fields = traced.read_fields() if traced is not None else []
+        key_fields = describe_fields(snapshot, fields) if traced else {}
+        _remember_failure(builder, snapshot, fields, model_id, error)
+        raise ArtifactError(
+            f"building {model_id!r} with {builder.name} failed: "
+            f"{type(error).__name__}: {error}; key fields read: {key_fields}"
+        ) from error
+    seconds = time.perf_counter() - started
+    return model, seconds, traced.read_fields() if traced is not None else []
+
+
+def _remember_failure(
+    builder: Builder, snapshot: Any, fields: list[str], model_id: str, error: Exception
+) -> None:
+    """Store the failure under the fields read before it, or the explicit key."""
+    failure = _Failure(f"building {model_id!r}", error, current_test())
+    try:
+        if builder.key is not None:
+            key = _explicit_key(builder, snapshot)
+            with _LOCK:
+                _KEYED_FAILURES[key] = failure
+        else:
+            _INDEX.insert(builder.name, _path(snapshot, fields), failure)
+    except TypeError:
+        # A read value that cannot be frozen cannot key a failure either; the
+        # next request then builds, and fails, again.
+        pass
 
 
 def fresh_model(user_config: Any) -> Any:
@@ -331,4 +354,5 @@ def clear_cache() -> None:
         _CONFIG_FAILURES.clear()
         _KEYED_FAILURES.clear()
         _INDEX.clear()
+        _COPY_WARNED.clear()
         _STATS.reset()

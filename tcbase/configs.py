@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 from typing import Any
+
+from .errors import ArtifactError, TcbaseWarning
 
 
 def field_names(config: Any) -> list[str]:
@@ -66,3 +69,55 @@ def model_id_of(config: Any) -> str:
 def copy_config(config: Any) -> Any:
     """Return a deep copy of a config."""
     return copy.deepcopy(config)
+
+
+_ABSENT = object()
+
+
+def _uncopyable_attribute(config: Any) -> str | None:
+    for name, value in getattr(config, "__dict__", {}).items():
+        try:
+            copy.deepcopy(value)
+        except Exception:
+            return name
+    return None
+
+
+def copy_hf_config(config: Any, model_id: str, warned: set[str]) -> Any:
+    """Return a deep copy of a cached HF config that equals it.
+
+    When ``copy.deepcopy`` fails, rebuild the same class from its dict, with
+    one ``TcbaseWarning`` per model id (``warned`` remembers them).
+    """
+    try:
+        return copy.deepcopy(config)
+    except Exception as error:
+        deep_copy_error = error
+    try:
+        rebuilt = type(config).from_dict(config.to_dict())
+        # from_dict fills in bookkeeping (transformers_version); carry the
+        # cached config's own values over, attribute by attribute.
+        for name, value in vars(config).items():
+            if vars(rebuilt).get(name, _ABSENT) != value:
+                setattr(rebuilt, name, copy.deepcopy(value))
+        if rebuilt != config:
+            raise ValueError("the rebuilt config differs from the cached one")
+    except Exception as error:
+        culprit = _uncopyable_attribute(config)
+        what = f"its attribute {culprit!r}" if culprit else "it"
+        raise ArtifactError(
+            f"cannot hand out a copy of the config of {model_id!r}: {what} cannot "
+            f"be deep-copied ({type(deep_copy_error).__name__}: {deep_copy_error}), "
+            f"and rebuilding it from its dict failed ({error}). Remove or replace "
+            "that attribute, or give it a __deepcopy__."
+        ) from deep_copy_error
+    if model_id not in warned:
+        warned.add(model_id)
+        warnings.warn(
+            f"copy.deepcopy of the config of {model_id!r} failed "
+            f"({type(deep_copy_error).__name__}: {deep_copy_error}); tcbase hands "
+            f"out copies rebuilt with {type(config).__name__}.from_dict(to_dict())",
+            TcbaseWarning,
+            stacklevel=4,
+        )
+    return rebuilt

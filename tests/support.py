@@ -10,6 +10,7 @@ import textwrap
 import unittest
 
 import tcbase
+from tcbase import builders
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -17,12 +18,15 @@ TINY_QWEN3 = os.path.join(HERE, "configs", "tiny-qwen3")
 TINY_LLAMA = os.path.join(HERE, "configs", "tiny-llama")
 
 
-class IsolatedCacheTest(unittest.TestCase):
-    """Start and end every test with an empty cache."""
+class IsolatedCacheTest(tcbase.TensorCastTestCase):
+    """Start and end every test with an empty cache and the builders it had."""
 
     def setUp(self) -> None:
         tcbase.clear_cache()
         self.addCleanup(tcbase.clear_cache)
+        registered = dict(builders._BUILDERS)
+        self.addCleanup(builders._BUILDERS.update, registered)
+        self.addCleanup(builders._BUILDERS.clear)
 
 
 def offline_env(**extra: str) -> dict[str, str]:
