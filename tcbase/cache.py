@@ -27,7 +27,7 @@ from .context import current_test
 from .errors import ArtifactError
 from .flights import ExactFlights, Flight, TracedFlights
 from .freeze import freeze
-from .index import MISSING, KeyIndex
+from .index import KeyIndex, frozen_field
 from .stats import CacheInfo, Stats
 from .tracing import TracedCopy
 
@@ -131,23 +131,30 @@ def _load_config(key: Any, model_id: str, remote_source: str | None) -> Any:
 # ----------------------------------------------------------------- models
 
 
+def _class_key(config: Any) -> tuple[str, str]:
+    klass = type(config)
+    return (klass.__module__, klass.__qualname__)
+
+
 def _value_reader(config: Any):
     def value_of(field: str) -> Any:
         if field == _CLASS_FIELD:
-            klass = type(config)
-            return (klass.__module__, klass.__qualname__)
-        value = getattr(config, field, MISSING)
-        if value is MISSING:
-            return MISSING
-        return freeze(value, where=f"{type(config).__qualname__}.{field}")
+            return _class_key(config)
+        return frozen_field(config, field)
 
     return value_of
 
 
 def _path(config: Any, fields: list[str]) -> tuple[tuple[str, Any], ...]:
     """Key a config on its class and the named fields, in the order given."""
-    value_of = _value_reader(config)
-    return tuple((field, value_of(field)) for field in [_CLASS_FIELD, *fields])
+    values = tuple((field, frozen_field(config, field)) for field in fields)
+    return ((_CLASS_FIELD, _class_key(config)), *values)
+
+
+def _index(builder: Builder, config: Any, path: tuple, leaf: Any) -> None:
+    fields = tuple(field for field, _ in path[1:])
+    values = tuple(value for _, value in path[1:])
+    _INDEX.insert(builder.name, type(config), fields, values, leaf)
 
 
 def _full_path(config: Any) -> tuple[tuple[str, Any], ...]:
@@ -174,7 +181,7 @@ def _lookup(builder: Builder, config: Any) -> tuple[Any, Any]:
             if key in _BUILT_MODEL_CACHE:
                 return key, _BUILT_MODEL_CACHE[key]
             return None, _KEYED_FAILURES.get(key)
-    leaf = _INDEX.lookup(builder.name, _value_reader(config))
+    leaf = _INDEX.lookup(builder.name, config)
     if isinstance(leaf, _Failure):
         return None, leaf
     if isinstance(leaf, _ModelLeaf):
@@ -199,14 +206,14 @@ def get_built_model(user_config: Any) -> Any:
     the same object.
     """
     builder = builder_for(type(user_config))
-    what = f"model {model_id_of(user_config)!r}"
-    value_of = _value_reader(user_config)
     while True:
         key, found = _lookup(builder, user_config)
         if key is not None:
             return _on_hit(key, found)
         if found is not None:
             found.reraise()
+        what = f"model {model_id_of(user_config)!r}"
+        value_of = _value_reader(user_config)
         if builder.key is not None:
             flight_key = _explicit_key(builder, user_config)
             flight = _EXACT_FLIGHTS.join_or_start(flight_key, what)
@@ -231,12 +238,10 @@ def get_built_model(user_config: Any) -> Any:
 
 
 def _on_hit(key: Any, model: Any) -> Any:
-    with _LOCK:
-        entry = _ENTRIES.get(key)
-        _STATS.add("model_hits")
-        if entry is not None:
-            _STATS.add("seconds_saved", entry.seconds)
-    logger.debug("hit %s", entry.model_id if entry else key)
+    entry = _ENTRIES.get(key)
+    _STATS.add_hit(entry.seconds if entry is not None else 0.0)
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("hit %s", entry.model_id if entry else key)
     return model
 
 
@@ -263,7 +268,7 @@ def _build_and_store(builder: Builder, user_config: Any, flight: Flight) -> Any:
         _BUILT_MODEL_CACHE[key] = model
         _ENTRIES[key] = _Entry(model_id, builder.name, seconds, key_fields)
         if path is not None:
-            _INDEX.insert(builder.name, path, _ModelLeaf(key))
+            _index(builder, snapshot, path, _ModelLeaf(key))
         _STATS.record_build(model_id, seconds, key_fields)
     logger.info("built %s in %.2f s; key fields %s", model_id, seconds, key_fields)
     return model
@@ -311,7 +316,7 @@ def _remember_failure(
             with _LOCK:
                 _KEYED_FAILURES[key] = failure
         else:
-            _INDEX.insert(builder.name, _path(snapshot, fields), failure)
+            _index(builder, snapshot, _path(snapshot, fields), failure)
     except TypeError:
         # A read value that cannot be frozen cannot key a failure either; the
         # next request then builds, and fails, again.

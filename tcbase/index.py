@@ -1,78 +1,108 @@
 """The lookup structure that maps a config to the built model it may share.
 
-Every build is stored under the fields it depends on, in the order it read them.
-The index is a tree: each node asks for one field, and branches on its frozen
-value, so a lookup freezes only the fields on the path to one entry, however many
-entries a builder has.
+Every build is stored under the fields it read (its *signature*) and their
+frozen values. Entries of one builder and config class are grouped by
+signature, so a lookup freezes the signature's fields and makes one dict lookup
+per distinct signature, however many entries there are.
 """
 
 from __future__ import annotations
 
+import operator
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
+
+from .errors import UnfreezableValue
+from .freeze import freeze
 
 MISSING = ("missing",)
 """The frozen stand-in for a field a config does not have."""
 
-Path = tuple[tuple[str, Any], ...]
+_ABSENT = object()
 
 
-class _Node:
-    __slots__ = ("branches", "leaf")
+def frozen_field(config: Any, field: str) -> Any:
+    """Return the frozen value of one field of ``config``, MISSING if absent."""
+    value = getattr(config, field, _ABSENT)
+    if value is _ABSENT:
+        return MISSING
+    return _freeze_named(config, field, value)
 
-    def __init__(self) -> None:
-        self.branches: dict[str, dict[Any, _Node]] = {}
-        self.leaf: Any = None
+
+def _freeze_named(config: Any, field: str, value: Any) -> Any:
+    try:
+        return freeze(value)
+    except UnfreezableValue:
+        return freeze(value, where=f"{type(config).__qualname__}.{field}")
+
+
+class _Signature:
+    """All entries of one builder and class that read the same fields."""
+
+    __slots__ = ("fields", "entries", "_get")
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.entries: dict[tuple, Any] = {}
+        getter = operator.attrgetter(*fields) if fields else (lambda config: ())
+        self._get = (lambda c: (getter(c),)) if len(fields) == 1 else getter
+
+    def values_of(self, config: Any) -> tuple:
+        try:
+            raw = self._get(config)
+        except AttributeError:
+            return tuple(frozen_field(config, field) for field in self.fields)
+        try:
+            return tuple(map(freeze, raw))
+        except UnfreezableValue:
+            return tuple(
+                _freeze_named(config, field, value)
+                for field, value in zip(self.fields, raw, strict=True)
+            )
 
 
 class KeyIndex:
-    """A tree of read-field paths per builder, with a leaf at each path's end."""
+    """Signatures and their entries, per builder and config class."""
 
     def __init__(self) -> None:
-        self._roots: dict[str, _Node] = {}
+        self._groups: dict[tuple[str, type], list[_Signature]] = {}
         self._lock = threading.Lock()
 
     def clear(self) -> None:
         with self._lock:
-            self._roots.clear()
+            self._groups.clear()
 
-    def insert(self, builder: str, path: Iterable[tuple[str, Any]], leaf: Any) -> None:
-        """Store ``leaf`` at the end of ``path``, replacing what was there."""
+    def insert(
+        self, builder: str, klass: type, fields: tuple[str, ...], values: tuple, leaf: Any
+    ) -> None:
+        """Store ``leaf`` for configs of ``klass`` whose ``fields`` equal ``values``."""
         with self._lock:
-            node = self._roots.setdefault(builder, _Node())
-            for field, frozen in path:
-                node = node.branches.setdefault(field, {}).setdefault(frozen, _Node())
-            node.leaf = leaf
-
-    def lookup(self, builder: str, value_of: Callable[[str], Any]) -> Any:
-        """Return the leaf whose whole path agrees with ``value_of``, or None.
-
-        ``value_of(field)`` returns the frozen value of a field of the config asked
-        for; each field is asked at most once.
-        """
-        node = self._roots.get(builder)
-        seen: dict[str, Any] = {}
-        while node is not None:
-            if node.leaf is not None:
-                return node.leaf
-            following = None
-            for field, children in node.branches.items():
-                if field not in seen:
-                    seen[field] = value_of(field)
-                following = children.get(seen[field])
-                if following is not None:
+            group = self._groups.setdefault((builder, klass), [])
+            for signature in group:
+                if signature.fields == fields:
                     break
-            node = following
+            else:
+                signature = _Signature(fields)
+                group.append(signature)
+            signature.entries[values] = leaf
+
+    def lookup(self, builder: str, config: Any) -> Any:
+        """Return the leaf whose fields all agree with ``config``, or None."""
+        group = self._groups.get((builder, type(config)))
+        if not group:
+            return None
+        for signature in tuple(group):
+            leaf = signature.entries.get(signature.values_of(config))
+            if leaf is not None:
+                return leaf
         return None
 
     def remove_leaves(self, predicate: Callable[[Any], bool]) -> None:
         """Forget every leaf for which ``predicate`` is true."""
         with self._lock:
-            stack = list(self._roots.values())
-            while stack:
-                node = stack.pop()
-                if node.leaf is not None and predicate(node.leaf):
-                    node.leaf = None
-                for children in node.branches.values():
-                    stack.extend(children.values())
+            for group in self._groups.values():
+                for signature in group:
+                    doomed = [v for v, leaf in signature.entries.items() if predicate(leaf)]
+                    for values in doomed:
+                        del signature.entries[values]

@@ -60,6 +60,11 @@ class Stats:
         with self._lock:
             self._counts[counter] += amount
 
+    def add_hit(self, seconds_saved: float) -> None:
+        with self._lock:
+            self._counts["model_hits"] += 1
+            self._counts["seconds_saved"] += seconds_saved
+
     def record_build(self, model_id: str, seconds: float, key_fields: dict) -> None:
         with self._lock:
             self._counts["model_builds"] += 1
