@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from . import loaders
+from . import audit, loaders, settings
 from .builders import Builder, builder_for
 from .configs import (
     copy_config,
@@ -57,6 +57,7 @@ class _Entry:
     builder: str
     seconds: float
     key_fields: dict[str, str]
+    config: Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,7 +210,7 @@ def get_built_model(user_config: Any) -> Any:
     while True:
         key, found = _lookup(builder, user_config)
         if key is not None:
-            return _on_hit(key, found)
+            return _on_hit(key, found, builder, user_config)
         if found is not None:
             found.reraise()
         what = f"model {model_id_of(user_config)!r}"
@@ -229,7 +230,7 @@ def get_built_model(user_config: Any) -> Any:
         try:
             key, found = _lookup(builder, user_config)
             if key is not None:
-                return _on_hit(key, found)
+                return _on_hit(key, found, builder, user_config)
             if found is not None:
                 found.reraise()
             return _build_and_store(builder, user_config, flight)
@@ -237,12 +238,20 @@ def get_built_model(user_config: Any) -> Any:
             land(flight)
 
 
-def _on_hit(key: Any, model: Any) -> Any:
+def _on_hit(key: Any, model: Any, builder: Builder, config: Any) -> Any:
     entry = _ENTRIES.get(key)
     _STATS.add_hit(entry.seconds if entry is not None else 0.0)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("hit %s", entry.model_id if entry else key)
+    if settings.current.audit and entry is not None:
+        _audit(entry, model, builder, config)
     return model
+
+
+def _audit(entry: _Entry, model: Any, builder: Builder, config: Any) -> None:
+    fresh = builder.build(copy_config(config))
+    _STATS.add("audited_hits")
+    audit.check(entry.model_id, model, fresh, config, entry.config)
 
 
 def _build_and_store(builder: Builder, user_config: Any, flight: Flight) -> Any:
@@ -266,7 +275,7 @@ def _build_and_store(builder: Builder, user_config: Any, flight: Flight) -> Any:
         if key in _BUILT_MODEL_CACHE:
             return _BUILT_MODEL_CACHE[key]
         _BUILT_MODEL_CACHE[key] = model
-        _ENTRIES[key] = _Entry(model_id, builder.name, seconds, key_fields)
+        _ENTRIES[key] = _Entry(model_id, builder.name, seconds, key_fields, snapshot)
         if path is not None:
             _index(builder, snapshot, path, _ModelLeaf(key))
         _STATS.record_build(model_id, seconds, key_fields)

@@ -21,3 +21,7 @@ class ArtifactError(RuntimeError):
 
 class UnfreezableValue(TypeError):
     """A config field holds a value tcbase cannot turn into a cache key."""
+
+
+class AuditMismatch(AssertionError):
+    """Audit mode found a shared model that differs from a fresh build."""

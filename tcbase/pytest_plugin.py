@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from . import cache, report
+from . import cache, report, settings
 from .context import set_current_test
 
 REPORT_ENV = "TCBASE_REPORT"
@@ -27,6 +27,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"write the cache report as JSON to PATH (also ${REPORT_ENV})",
     )
+    group.addoption(
+        "--tcbase-audit",
+        dest="tcbase_audit",
+        action="store_true",
+        default=None,
+        help="rebuild on every cache hit and fail when the fresh build differs "
+        "from the shared model (also $TCBASE_AUDIT=1)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("tcbase_audit"):
+        settings.current.audit = True
 
 
 @pytest.hookimpl(wrapper=True)
