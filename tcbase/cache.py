@@ -278,7 +278,7 @@ def _build_and_store(builder: Builder, user_config: Any, flight: Flight) -> Any:
         _ENTRIES[key] = _Entry(model_id, builder.name, seconds, key_fields, snapshot)
         if path is not None:
             _index(builder, snapshot, path, _ModelLeaf(key))
-        _STATS.record_build(model_id, seconds, key_fields)
+        _STATS.record_build(model_id, builder.name, seconds, key_fields)
     logger.info("built %s in %.2f s; key fields %s", model_id, seconds, key_fields)
     return model
 

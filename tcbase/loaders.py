@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import warnings
 from typing import Any
 
-from .errors import ArtifactError
+from .errors import ArtifactError, TcbaseWarning
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -52,18 +53,41 @@ def config_key(model_id: str, remote_source: str | None = None) -> Any:
     return (normal, str(remote_source))
 
 
-def tensor_cast_available() -> bool:
-    """Return True when tensor_cast can be imported (without importing it)."""
+_tensor_cast_loader: list[Any] = []
+
+
+def _tensor_cast_loader_class() -> Any:
+    """Return tensor_cast's ``AutoModelConfigLoader``, or None if it won't import.
+
+    Imported on the first config load, never at ``import tcbase``. A checkout
+    that is found but does not import (a missing dependency) is reported once
+    with a ``TcbaseWarning``, and configs load with transformers instead.
+    """
+    if _tensor_cast_loader:
+        return _tensor_cast_loader[0]
+    found = None
     try:
-        return importlib.util.find_spec("tensor_cast") is not None
+        present = importlib.util.find_spec("tensor_cast") is not None
     except (ImportError, ValueError):
-        return False
+        present = False
+    if present:
+        try:
+            from tensor_cast.transformers.utils import AutoModelConfigLoader
+        except Exception as error:
+            warnings.warn(
+                f"tensor_cast is on the path but does not import ({error}); tcbase "
+                "loads configs with transformers.AutoConfig instead",
+                TcbaseWarning,
+                stacklevel=5,
+            )
+        else:
+            found = AutoModelConfigLoader
+    _tensor_cast_loader.append(found)
+    return found
 
 
 def _load_with_tensor_cast(model_id: str, remote_source: str | None) -> Any:
-    from tensor_cast.transformers.utils import AutoModelConfigLoader
-
-    loader = AutoModelConfigLoader()
+    loader = _tensor_cast_loader_class()()
     if remote_source is None:
         return loader.load_config(model_id)
     return loader.load_config(model_id, remote_source=remote_source)
@@ -93,9 +117,10 @@ def load_config(model_id: str, remote_source: str | None = None) -> Any:
             f"{model_id!r} is neither an existing local path nor a hub id of the "
             "form 'owner/name'"
         )
-    load = (
-        _load_with_tensor_cast if tensor_cast_available() else _load_with_transformers
-    )
+    if _tensor_cast_loader_class() is not None:
+        load = _load_with_tensor_cast
+    else:
+        load = _load_with_transformers
     try:
         return load(model_id, remote_source)
     except Exception as error:

@@ -66,9 +66,10 @@ def format_text(report: dict[str, Any]) -> list[str]:
                 for name, value in build["key_fields"].items()
                 if name != "model_id"
             )
-            worker = f" [{build['worker']}]" if build.get("worker") else ""
+            worker = f" on {build['worker']}" if build.get("worker") else ""
             lines.append(
                 f"  {build['seconds']:7.2f} s  {_shown_id(build['model_id'])}"
+                f" [{build.get('builder', '?')}]"
                 f"{' (' + fields + ')' if fields else ''}{worker}"
             )
     return lines

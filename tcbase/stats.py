@@ -65,12 +65,19 @@ class Stats:
             self._counts["model_hits"] += 1
             self._counts["seconds_saved"] += seconds_saved
 
-    def record_build(self, model_id: str, seconds: float, key_fields: dict) -> None:
+    def record_build(
+        self, model_id: str, builder: str, seconds: float, key_fields: dict
+    ) -> None:
         with self._lock:
             self._counts["model_builds"] += 1
             self._counts["build_seconds"] += seconds
             self._builds.append(
-                {"model_id": model_id, "seconds": seconds, "key_fields": key_fields}
+                {
+                    "model_id": model_id,
+                    "builder": builder,
+                    "seconds": seconds,
+                    "key_fields": key_fields,
+                }
             )
 
     def snapshot(self, entries: int) -> CacheInfo:
