@@ -74,7 +74,12 @@ class KeyIndex:
             self._groups.clear()
 
     def insert(
-        self, builder: str, klass: type, fields: tuple[str, ...], values: tuple, leaf: Any
+        self,
+        builder: str,
+        klass: type,
+        fields: tuple[str, ...],
+        values: tuple,
+        leaf: Any,
     ) -> None:
         """Store ``leaf`` for configs of ``klass`` whose ``fields`` equal ``values``."""
         with self._lock:
@@ -103,6 +108,8 @@ class KeyIndex:
         with self._lock:
             for group in self._groups.values():
                 for signature in group:
-                    doomed = [v for v, leaf in signature.entries.items() if predicate(leaf)]
+                    doomed = [
+                        v for v, leaf in signature.entries.items() if predicate(leaf)
+                    ]
                     for values in doomed:
                         del signature.entries[values]
