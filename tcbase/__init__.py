@@ -9,7 +9,14 @@ from __future__ import annotations
 import logging
 
 from .builders import register_builder
-from .cache import cache_info, clear_cache, fresh_model, get_built_model, get_hf_config
+from .cache import (
+    cache_info,
+    clear_cache,
+    dirtied,
+    fresh_model,
+    get_built_model,
+    get_hf_config,
+)
 from .errors import SharedModelMutated, TcbaseWarning
 from .spec import ModelSpec
 from .stats import CacheInfo
@@ -26,6 +33,7 @@ __all__ = [
     "TensorCastTestCase",
     "cache_info",
     "clear_cache",
+    "dirtied",
     "fresh_model",
     "get_built_model",
     "get_hf_config",

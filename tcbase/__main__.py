@@ -5,14 +5,43 @@ from __future__ import annotations
 import sys
 import unittest
 
-from . import report
+from . import guard, report
+
+
+class _GuardedResult(unittest.TextTestResult):
+    """A result that guards models plain ``TestCase`` tests got from the cache.
+
+    ``TensorCastTestCase`` checks its own models inside the test; this catches
+    the rest (a legacy suite on ``tcbase.compat``), failing the test after it
+    ran.
+    """
+
+    def startTest(self, test: unittest.TestCase) -> None:
+        self._tcbase_token = guard.enter_test()
+        super().startTest(test)
+
+    def stopTest(self, test: unittest.TestCase) -> None:
+        try:
+            guard.check_test(test.id())
+        except AssertionError:
+            self.addFailure(test, sys.exc_info())
+        finally:
+            guard.leave_test(self._tcbase_token)
+        super().stopTest(test)
+
+
+class _GuardedRunner(unittest.TextTestRunner):
+    resultclass = _GuardedResult
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run unittest with ``argv`` and print the cache report; return its status."""
     arguments = sys.argv[1:] if argv is None else argv
     program = unittest.main(
-        module=None, argv=["python -m tcbase", *arguments], exit=False
+        module=None,
+        argv=["python -m tcbase", *arguments],
+        exit=False,
+        testRunner=_GuardedRunner,
     )
     result = program.result
     figures = report.local_report()

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from . import audit, loaders, settings
+from . import audit, guard, loaders, settings
 from .builders import Builder, builder_for
 from .configs import (
     copy_config,
@@ -58,6 +58,8 @@ class _Entry:
     seconds: float
     key_fields: dict[str, str]
     config: Any
+    guard_ignore: frozenset[str] = frozenset()
+    fingerprint: Any = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,8 +206,16 @@ def get_built_model(user_config: Any) -> Any:
 
     The builder is chosen by the config's type (``tcbase.register_builder``).
     The first request builds; later requests whose config agrees on the key get
-    the same object.
+    the same object. The guard checks it when the current test ends.
     """
+    key, model = built_model_and_key(user_config)
+    if guard.enabled():
+        guard.record(key)
+    return model
+
+
+def built_model_and_key(user_config: Any) -> tuple[Any, Any]:
+    """Return ``(key, model)``, as ``get_built_model`` but noting no hand-out."""
     builder = builder_for(type(user_config))
     while True:
         key, found = _lookup(builder, user_config)
@@ -238,14 +248,14 @@ def get_built_model(user_config: Any) -> Any:
             land(flight)
 
 
-def _on_hit(key: Any, model: Any, builder: Builder, config: Any) -> Any:
+def _on_hit(key: Any, model: Any, builder: Builder, config: Any) -> tuple[Any, Any]:
     entry = _ENTRIES.get(key)
     _STATS.add_hit(entry.seconds if entry is not None else 0.0)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("hit %s", entry.model_id if entry else key)
     if settings.current.audit and entry is not None:
         _audit(entry, model, builder, config)
-    return model
+    return key, model
 
 
 def _audit(entry: _Entry, model: Any, builder: Builder, config: Any) -> None:
@@ -254,7 +264,9 @@ def _audit(entry: _Entry, model: Any, builder: Builder, config: Any) -> None:
     audit.check(entry.model_id, model, fresh, config, entry.config)
 
 
-def _build_and_store(builder: Builder, user_config: Any, flight: Flight) -> Any:
+def _build_and_store(
+    builder: Builder, user_config: Any, flight: Flight
+) -> tuple[Any, Any]:
     model_id = model_id_of(user_config)
     snapshot = copy_config(user_config)
     if builder.prepare is not None:
@@ -271,16 +283,20 @@ def _build_and_store(builder: Builder, user_config: Any, flight: Flight) -> Any:
         path = _path(snapshot, fields)
         key = (builder.name, path)
         key_fields = describe_fields(snapshot, fields)
+    entry = _Entry(model_id, builder.name, seconds, key_fields, snapshot)
+    entry.guard_ignore = builder.guard_ignore
+    entry.fingerprint = guard.take(model, builder.guard_ignore)
     with _LOCK:
         if key in _BUILT_MODEL_CACHE:
-            return _BUILT_MODEL_CACHE[key]
+            # Another thread built the same entry meanwhile; share the first.
+            return key, _BUILT_MODEL_CACHE[key]
         _BUILT_MODEL_CACHE[key] = model
-        _ENTRIES[key] = _Entry(model_id, builder.name, seconds, key_fields, snapshot)
+        _ENTRIES[key] = entry
         if path is not None:
             _index(builder, snapshot, path, _ModelLeaf(key))
         _STATS.record_build(model_id, builder.name, seconds, key_fields)
     logger.info("built %s in %.2f s; key fields %s", model_id, seconds, key_fields)
-    return model
+    return key, model
 
 
 def _timed_build(
@@ -342,6 +358,46 @@ def fresh_model(user_config: Any) -> Any:
             f"building a fresh {model_id_of(user_config)!r} with {builder.name} "
             f"failed: {type(error).__name__}: {error}"
         ) from error
+
+
+# ------------------------------------------------------------- eviction
+
+
+def entry_and_model(key: Any) -> tuple[_Entry | None, Any]:
+    """Return what tcbase knows of a cached model, and the model; Nones if gone."""
+    with _LOCK:
+        if key not in _BUILT_MODEL_CACHE:
+            return None, None
+        return _ENTRIES.get(key), _BUILT_MODEL_CACHE[key]
+
+
+def evict(key: Any, *, guard_violation: bool = False, bound: bool = False) -> None:
+    """Drop one cached model, so that the next request builds it afresh."""
+    with _LOCK:
+        _BUILT_MODEL_CACHE.pop(key, None)
+        entry = _ENTRIES.pop(key, None)
+        leaf = _ModelLeaf(key)
+        _INDEX.remove_leaves(lambda found: found == leaf)
+        if guard_violation:
+            _STATS.add("guard_violations")
+        if bound:
+            _STATS.add("evictions")
+    guard.forget(key)
+    if entry is not None and bound:
+        logger.warning("evicted %s to keep the cache bound", entry.model_id)
+
+
+def dirtied(model: Any) -> bool:
+    """Declare that the current test changed this shared model on purpose.
+
+    The model is evicted without a guard failure, so the next request builds
+    a fresh one. Return False when ``model`` was not in the cache.
+    """
+    with _LOCK:
+        keys = [key for key, cached in _BUILT_MODEL_CACHE.items() if cached is model]
+    for key in keys:
+        evict(key)
+    return bool(keys)
 
 
 # ------------------------------------------------------------ bookkeeping

@@ -7,12 +7,13 @@ Loaded through the ``pytest11`` entry point. The fixtures ``hf_config`` and
 from __future__ import annotations
 
 import os
+import unittest
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from . import cache, report, settings
+from . import cache, guard, report, settings
 from .context import set_current_test
 
 REPORT_ENV = "TCBASE_REPORT"
@@ -36,19 +37,69 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "from the shared model (also $TCBASE_AUDIT=1)",
     )
 
+    group.addoption(
+        "--tcbase-guard",
+        dest="tcbase_guard",
+        metavar="MODE",
+        default=None,
+        help="on (default), off, or strict (plain attribute changes fail too); "
+        "also $TCBASE_GUARD",
+    )
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("tcbase_audit"):
         settings.current.audit = True
+    guard_mode = config.getoption("tcbase_guard")
+    if guard_mode is not None:
+        try:
+            settings.current.guard = settings.parse_guard(guard_mode, "--tcbase-guard")
+        except ValueError as error:
+            raise pytest.UsageError(str(error)) from None
+
+
+def _is_unittest_item(item: pytest.Item) -> bool:
+    klass = getattr(item, "cls", None)
+    return isinstance(klass, type) and issubclass(klass, unittest.TestCase)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Any:
+    # A pytest function's fixtures belong to its test; a unittest item's setup
+    # phase runs setUpClass, whose models belong to the class.
     previous = set_current_test(item.nodeid)
+    token = None if _is_unittest_item(item) else guard.enter_test()
     try:
         return (yield)
     finally:
+        if token is not None:
+            guard.leave_test(token)
         set_current_test(previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    token = guard.enter_test() if _is_unittest_item(item) else None
+    try:
+        result = yield
+        guard.check_test(item.nodeid)
+        return result
+    finally:
+        if token is not None:
+            guard.leave_test(token)
+
+
+def _scope_of(item: Any) -> Any:
+    return getattr(item, "cls", None) or getattr(item, "module", None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: Any) -> Any:
+    result = yield
+    guard.check_test(item.nodeid)
+    if nextitem is None or _scope_of(nextitem) is not _scope_of(item):
+        guard.check_outside(f"{item.nodeid} (end of its class or module)")
+    return result
 
 
 @pytest.fixture

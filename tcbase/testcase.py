@@ -11,7 +11,7 @@ import functools
 import unittest
 from typing import Any
 
-from . import cache
+from . import cache, guard
 from .context import set_current_test
 
 
@@ -37,8 +37,19 @@ class CachedArtifactsMixin:
 
     @_on_instance_or_class
     def built_model(self_or_cls, user_config: Any) -> Any:
-        """Return the shared model for ``user_config``; do not change it."""
-        return cache.get_built_model(user_config)
+        """Return the shared model for ``user_config``; do not change it.
+
+        Called on the instance, the guard checks the model when the test ends;
+        called on the class (in ``setUpClass``), when the class ends.
+        """
+        if not isinstance(self_or_cls, type):
+            return cache.get_built_model(user_config)
+        key, model = cache.built_model_and_key(user_config)
+        if guard.enabled():
+            self_or_cls.addClassCleanup(
+                guard.check, [key], f"{self_or_cls.__qualname__}.setUpClass"
+            )
+        return model
 
     @_on_instance_or_class
     def fresh_model(self_or_cls, user_config: Any) -> Any:
@@ -47,9 +58,17 @@ class CachedArtifactsMixin:
 
     def run(self, result: Any = None) -> Any:
         previous = set_current_test(self.id())
+        token = guard.enter_test()
+        klass = type(self)
+        if "_tcbase_guards_class_scope" not in klass.__dict__:
+            klass._tcbase_guards_class_scope = True
+            klass.addClassCleanup(guard.check_outside, f"{klass.__qualname__} (class)")
+        # Added first, so it runs after the test's own cleanups.
+        self.addCleanup(guard.check_test, self.id())
         try:
             return super().run(result)
         finally:
+            guard.leave_test(token)
             set_current_test(previous)
 
 

@@ -1,0 +1,689 @@
+"""Cheap structural snapshots of torch models, to notice when a shared model changes.
+
+take() records a model's modules, tensors, hooks and plain attributes as flat tuples
+that hold no reference to the model; == compares two snapshots, diff() names changes.
+"""
+
+from __future__ import annotations
+
+import operator
+import weakref
+from dataclasses import dataclass, field
+from itertools import chain, compress, zip_longest
+from operator import attrgetter, itemgetter
+from types import ModuleType
+from typing import Any
+
+__all__ = ["Changes", "Fingerprint", "diff", "same", "take"]
+
+# How take() stays fast: it reads the model through C-level iterators (map, chain,
+# itemgetter) over flat lists, in breadth-first order (the roots, then the non-None
+# children of each module in turn), and stores no names; diff() rebuilds them from the
+# child names. A per-model _Plan remembers the last snapshot so that the plain
+# attributes are read with one itemgetter per module rather than by scanning every
+# __dict__ entry, and so that unchanged parts are shared with the last snapshot (which
+# makes == between them an identity check).
+
+_SCALARS = frozenset({int, float, bool, str, type(None)})
+_NONE_ID = id(None)
+_HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_pre_hooks",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+    "_state_dict_hooks",
+    "_load_state_dict_pre_hooks",
+)
+_HOOK_KINDS = (
+    "forward hook",
+    "forward pre-hook",
+    "backward hook",
+    "backward pre-hook",
+    "state_dict hook",
+    "load_state_dict pre-hook",
+)
+_NO_HOOKS = ((),) * len(_HOOK_DICTS)
+# Plain-typed entries of a module's __dict__ that belong to torch: "training" is read
+# with the plain attributes but reported on its own; the backward-hook flag only pads
+# an itemgetter that would otherwise have a single key (and return a bare value).
+_OWN_KEYS = ("training", "_is_full_backward_hook")
+
+_get_dict = attrgetter("__dict__")
+_get_modules = itemgetter("_modules")
+_get_params = itemgetter("_parameters")
+_get_buffers = itemgetter("_buffers")
+_get_hooks = itemgetter(*_HOOK_DICTS)
+_get_meta = attrgetter("shape", "dtype", "device", "requires_grad", "_version")
+_values = dict.values
+# operator.call is Python 3.11+; the slot wrapper does the same, a little slower.
+_call_getter = getattr(operator, "call", itemgetter.__call__)
+
+_internal_keys: frozenset[str] = frozenset()
+_handle_class: Any = None
+_module_class: Any = None
+
+
+def _load_torch() -> None:
+    global _internal_keys, _handle_class, _module_class
+    import torch
+    from torch.utils.hooks import RemovableHandle
+
+    _internal_keys = frozenset(torch.nn.Module().__dict__) | {"training"}
+    _handle_class = RemovableHandle
+    _module_class = torch.nn.Module
+
+
+def _is_plain(value: Any) -> bool:
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    return kind is tuple and all(map(_is_plain, value))
+
+
+# Layout of Fingerprint._key, by index. Per-module entries are in breadth-first order;
+# tensors are all modules' parameters, then all modules' buffers.
+# Children and tensors are flat: counts per module (per dict), then names and ids.
+_ROOTS, _CLASSES, _ROOT_IDS, _KID_COUNTS, _KID_NAMES, _KID_IDS = range(6)
+_PLAIN_KEYS, _PLAIN_VALUES, _HOOKS = range(6, 9)
+_TENSOR_COUNTS, _TENSOR_NAMES, _TENSOR_IDS, _META, _WRAPPER = range(9, 14)
+_EMPTY_KEY: tuple = ((),) * 14
+_SHARED = (
+    _CLASSES,
+    _KID_COUNTS,
+    _KID_NAMES,
+    _KID_IDS,
+    _TENSOR_COUNTS,
+    _TENSOR_NAMES,
+    _TENSOR_IDS,
+    _META,
+)
+
+
+class Fingerprint:
+    """A snapshot of a model's structure; compare two with == (or same()).
+
+    Holds ids, ints, strings, classes and tensor metadata, never the model."""
+
+    __slots__ = ("_key", "label")
+
+    def __init__(self, key: tuple, label: str) -> None:
+        self._key = key
+        self.label = label
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Fingerprint):
+            return NotImplemented
+        return self._key == other._key
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def modules(self) -> int:
+        """Modules recorded (a module reachable by two names counts twice)."""
+        return len(self._key[_CLASSES])
+
+    @property
+    def tensors(self) -> int:
+        """Parameter and buffer slots recorded, None entries included."""
+        return len(self._key[_TENSOR_IDS])
+
+    @property
+    def plain_attributes(self) -> int:
+        """Plain attributes recorded, over all modules."""
+        own = frozenset(_OWN_KEYS)
+        return sum(len(set(keys) - own) for keys in self._key[_PLAIN_KEYS])
+
+    def __len__(self) -> int:
+        """Entries recorded: modules, tensor slots and plain attributes."""
+        return self.modules + self.tensors + self.plain_attributes
+
+    def __repr__(self) -> str:
+        return (
+            f"<Fingerprint {self.label}: {self.modules} modules, {self.tensors} "
+            f"tensors, {self.plain_attributes} plain attributes>"
+        )
+
+
+def same(before: Fingerprint, after: Fingerprint) -> bool:
+    """True when two fingerprints record the same state (the same as ==)."""
+    return before._key == after._key
+
+
+class _Plan:
+    """What take() learnt from a model last time; strings, ints and types only."""
+
+    __slots__ = ("key", "lengths", "ignore", "getters", "hook_epoch")
+
+    def __init__(self, key: tuple, lengths: tuple, ignore: frozenset, getters: list):
+        self.key = key
+        self.lengths = lengths
+        self.ignore = ignore
+        self.getters = getters
+        # RemovableHandle.next_id when the model was last seen without hooks, else
+        # None. The counter grows with every hook registered anywhere, so if it has
+        # not moved, the model still has no hooks.
+        self.hook_epoch: int | None = None
+
+
+# Weakly keyed by the model, so that a plan never keeps a model alive.
+_plans: weakref.WeakKeyDictionary[Any, _Plan] = weakref.WeakKeyDictionary()
+
+
+def take(model: Any, ignore: frozenset[str] = frozenset()) -> Fingerprint:
+    """Snapshot ``model``: a module, a torch.compile wrapper, or an object holding
+    modules in its attributes. Names in ``ignore`` are skipped, in every module, as
+    plain attributes, parameters and buffers."""
+    if _module_class is None:
+        _load_torch()
+    ignore = frozenset(ignore)
+    wrapper: tuple = ()
+    if isinstance(model, _module_class):
+        while type(model).__name__ == "OptimizedModule" and (
+            "_orig_mod" in model.__dict__.get("_modules", ())
+        ):
+            hooks = tuple(map(tuple, _get_hooks(model.__dict__)))
+            wrapper += (hooks,)
+            model = model.__dict__["_modules"]["_orig_mod"]
+        if wrapper.count(_NO_HOOKS) == len(wrapper):
+            wrapper = ()
+        roots = [("", model)]
+    else:
+        roots = _find_roots(model)
+        if not roots:
+            return Fingerprint(_EMPTY_KEY, type(model).__name__)
+    # The plan is kept per object passed in (or per first module, for an object
+    # that cannot be weakly referenced).
+    owner = model if _weakrefable(model) else roots[0][1]
+    return Fingerprint(_take(roots, ignore, wrapper, owner), type(model).__name__)
+
+
+def _weakrefable(obj: Any) -> bool:
+    try:
+        weakref.ref(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _find_roots(obj: Any) -> list[tuple[str, Any]]:
+    """Modules reachable from a non-module's attributes, named by attribute path:
+    attributes, items of list, tuple and dict attributes, and the attributes of
+    objects found there (so both ``holder.model`` and ``pipeline.stages[i].model``,
+    named ``stages.<i>.model``, are found)."""
+    found: list[tuple[str, Any]] = []
+    module = _module_class
+
+    def visit_object(value: Any, prefix: str, nested: bool) -> None:
+        attrs = getattr(value, "__dict__", None)
+        if not isinstance(attrs, dict) or isinstance(value, (type, ModuleType)):
+            return
+        for name, item in list(attrs.items()):
+            if name.startswith("__") and name.endswith("__"):
+                continue
+            path = f"{prefix}.{name}" if prefix else name
+            if isinstance(item, module):
+                found.append((path, item))
+            elif nested:
+                continue
+            elif isinstance(item, (list, tuple, dict)):
+                pairs = item.items() if isinstance(item, dict) else enumerate(item)
+                for index, element in pairs:
+                    if isinstance(element, module):
+                        found.append((f"{path}.{index}", element))
+                    else:
+                        visit_object(element, f"{path}.{index}", True)
+            else:
+                visit_object(item, path, True)
+
+    visit_object(obj, "", False)
+    return found
+
+
+def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
+    level = [module for _, module in roots]
+    root_ids = tuple(map(id, level))
+    classes: list = []
+    dicts: list = []
+    kid_counts: list = []
+    kid_names: list = []
+    kid_ids: list = []
+    while level:
+        classes += map(type, level)
+        level_dicts = list(map(_get_dict, level))
+        dicts += level_dicts
+        level_mods = list(map(_get_modules, level_dicts))
+        counts = list(map(len, level_mods))
+        kid_counts += counts
+        full = list(compress(level_mods, counts))  # most modules are leaves
+        kid_names += chain.from_iterable(full)
+        kids = list(chain.from_iterable(map(_values, full)))
+        ids = list(map(id, kids))
+        kid_ids += ids
+        if _NONE_ID in ids:
+            kids = [kid for kid in kids if kid is not None]
+        level = kids
+    lengths = tuple(map(len, dicts))
+    # All modules' parameters, then all modules' buffers.
+    tensor_dicts = list(map(_get_params, dicts))
+    tensor_dicts += map(_get_buffers, dicts)
+    if ignore:
+        tensor_dicts = _without(tensor_dicts, ignore)
+    tensor_counts = tuple(map(len, tensor_dicts))
+    full = list(compress(tensor_dicts, tensor_counts))
+    tensors = list(chain.from_iterable(map(_values, full)))
+    tensor_ids = tuple(map(id, tensors))
+    if _NONE_ID in tensor_ids:
+        tensors = [tensor for tensor in tensors if tensor is not None]
+    try:
+        meta = tuple(map(_get_meta, tensors))
+    except AttributeError:
+        meta = tuple(map(_odd_meta, tensors))
+    key = [
+        tuple(name for name, _ in roots),
+        tuple(classes),
+        root_ids,
+        tuple(kid_counts),
+        tuple(kid_names),
+        tuple(kid_ids),
+        None,
+        None,
+        None,
+        tensor_counts,
+        tuple(chain.from_iterable(full)),
+        tensor_ids,
+        meta,
+        wrapper,
+    ]
+
+    # Share what is unchanged with the last snapshot: memory, and == becomes "is".
+    plan = _plans.get(owner)
+    if plan is not None:
+        last = plan.key
+        for index in _SHARED:
+            if last[index] == key[index]:
+                key[index] = last[index]
+    same_layout = (
+        plan is not None
+        and plan.key[_CLASSES] is key[_CLASSES]
+        and plan.key[_KID_IDS] is key[_KID_IDS]
+        and plan.key[_ROOT_IDS] == root_ids
+        and plan.lengths == lengths
+        and plan.ignore == ignore
+    )
+
+    # Plain attributes. With an unchanged layout the last plan's keys still apply:
+    # if the values are equal too, keep the last (already checked) ones; if they
+    # changed, check they are still plain; anything else means scanning everything.
+    values = None
+    if same_layout:
+        try:
+            values = tuple(map(_call_getter, plan.getters, dicts))
+        except KeyError:
+            values = None
+        else:
+            try:
+                unchanged = values == plan.key[_PLAIN_VALUES]
+            except Exception:  # an odd __eq__; a scan sorts it out
+                unchanged = False
+            if unchanged:
+                values = plan.key[_PLAIN_VALUES]
+            elif not all(map(_is_plain, chain.from_iterable(values))):
+                values = None
+    if values is None:
+        keys_list = [_plain_keys(attrs, ignore) for attrs in dicts]
+        getters = [itemgetter(*keys) for keys in keys_list]
+        values = tuple(map(_call_getter, getters, dicts))
+        key[_PLAIN_KEYS] = tuple(keys_list)
+        hook_epoch = None
+        plan = _Plan((), lengths, ignore, getters)
+    else:
+        key[_PLAIN_KEYS] = plan.key[_PLAIN_KEYS]
+        hook_epoch = plan.hook_epoch
+        plan.lengths = lengths
+    key[_PLAIN_VALUES] = values
+
+    # Hooks: none last time and no hook registered anywhere since means none now.
+    epoch = getattr(_handle_class, "next_id", None)
+    if hook_epoch is not None and epoch == hook_epoch:
+        key[_HOOKS] = ()
+    else:
+        hook_dicts = list(map(_get_hooks, dicts))
+        hooks: tuple = ()
+        if any(chain.from_iterable(hook_dicts)):
+            hooks = tuple(
+                (index, tuple(map(tuple, found)))
+                for index, found in enumerate(hook_dicts)
+                if any(found)
+            )
+        key[_HOOKS] = hooks
+        plan.hook_epoch = None if hooks else epoch
+
+    final = tuple(key)
+    plan.key = final
+    try:
+        _plans[owner] = plan
+    except TypeError:
+        pass
+    return final
+
+
+def _plain_keys(attrs: dict, ignore: frozenset) -> tuple[str, ...]:
+    """One module's itemgetter keys: "training", then the plain attributes in sorted
+    order (so that deleting and re-adding one changes nothing), padded to two keys
+    so that the itemgetter returns a tuple."""
+    internal = _internal_keys
+    plain = sorted(
+        key
+        for key, value in attrs.items()
+        if key not in internal and key not in ignore and _is_plain(value)
+    )
+    if "training" not in attrs:
+        raise TypeError("not an initialised torch.nn.Module: no 'training' attribute")
+    keys = ["training", *plain]
+    if len(keys) < 2:
+        keys.append(_OWN_KEYS[1] if _OWN_KEYS[1] in attrs else "training")
+    return tuple(keys)
+
+
+def _without(dicts: list, ignore: frozenset) -> list:
+    if ignore.isdisjoint(chain.from_iterable(dicts)):
+        return dicts
+    return [
+        {key: value for key, value in d.items() if key not in ignore}
+        if d and not ignore.isdisjoint(d)
+        else d
+        for d in dicts
+    ]
+
+
+def _odd_meta(tensor: Any) -> tuple:
+    return tuple(
+        getattr(tensor, name, None)
+        for name in ("shape", "dtype", "device", "requires_grad", "_version")
+    )
+
+
+# ---------------------------------------------------------------------------- diff
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What differs between two fingerprints: at most ``limit`` messages per list,
+    with the full counts in ``structural_total`` and ``plain_total``."""
+
+    structural: list[str] = field(default_factory=list)
+    plain: list[str] = field(default_factory=list)
+    structural_total: int = 0
+    plain_total: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.structural_total + self.plain_total
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def lines(self) -> list[str]:
+        """The kept messages, each list followed by "... and N more" when cut."""
+        out = list(self.structural)
+        if self.structural_total > len(self.structural):
+            out.append(f"... and {self.structural_total - len(self.structural)} more")
+        out += self.plain
+        if self.plain_total > len(self.plain):
+            out.append(f"... and {self.plain_total - len(self.plain)} more")
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+class _View:
+    """One module of a fingerprint, unpacked for diff()."""
+
+    __slots__ = ("name", "cls", "kids", "tensors", "plain", "hooks")
+
+    def __init__(self, cls: type) -> None:
+        self.name = ""
+        self.cls = cls
+        self.kids: dict[str, int] = {}
+        self.tensors: dict[str, tuple] = {}
+        self.plain: dict[str, Any] = {}
+        self.hooks: tuple = _NO_HOOKS
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _unpack(key: tuple) -> tuple[dict[str, _View], dict[int, type]]:
+    """Module views by qualified name in named_modules() order, and the class of
+    each module id."""
+    roots, classes = key[_ROOTS], key[_CLASSES]
+    views = [_View(cls) for cls in classes]
+    names = list(roots)
+    ids = list(key[_ROOT_IDS])
+    children: list[list[int]] = [[] for _ in views]
+    kid_names = iter(key[_KID_NAMES])
+    kid_ids = iter(key[_KID_IDS])
+    for index, (view, count) in enumerate(zip(views, key[_KID_COUNTS], strict=True)):
+        view.name = names[index]
+        for _ in range(count):
+            kid, kid_id = next(kid_names), next(kid_ids)
+            view.kids[kid] = kid_id
+            if kid_id != _NONE_ID:
+                children[index].append(len(names))
+                names.append(_join(view.name, kid))
+                ids.append(kid_id)
+    plain = zip(views, key[_PLAIN_KEYS], key[_PLAIN_VALUES], strict=True)
+    for view, keys, values in plain:
+        view.plain = dict(zip(keys, values, strict=True))
+    for index, found in key[_HOOKS]:
+        views[index].hooks = found
+    meta = iter(key[_META])
+    tensor_names = iter(key[_TENSOR_NAMES])
+    tensor_ids = iter(key[_TENSOR_IDS])
+    counts = iter(key[_TENSOR_COUNTS])
+    for kind in ("parameter", "buffer"):
+        for view in views:
+            for _ in range(next(counts)):
+                tensor_id = next(tensor_ids)
+                info = None if tensor_id == _NONE_ID else next(meta)
+                view.tensors[next(tensor_names)] = (kind, tensor_id, info)
+    ordered: dict[str, _View] = {}
+    stack = list(range(len(roots)))[::-1]
+    while stack:
+        index = stack.pop()
+        ordered.setdefault(views[index].name, views[index])
+        stack.extend(reversed(children[index]))
+    return ordered, dict(zip(ids, classes, strict=True))
+
+
+class _Sink:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept: list[str] = []
+        self.total = 0
+
+    def add(self, message: str) -> None:
+        self.total += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(message)
+
+
+def diff(before: Fingerprint, after: Fingerprint, limit: int = 10) -> Changes:
+    """Describe what changed from ``before`` to ``after``, by qualified name (the
+    root module itself is named by its class)."""
+    if before._key == after._key:
+        return Changes()
+    structural = _Sink(limit)
+    plain = _Sink(limit)
+    old, old_classes = _unpack(before._key)
+    new, new_classes = _unpack(after._key)
+    root_label = after.label or before.label
+    gone: list[str] = []
+
+    def label(name: str) -> str:
+        return name or root_label
+
+    def covered(name: str) -> bool:
+        return any(name == g or name.startswith(g + ".") for g in gone)
+
+    for was, now in zip_longest(
+        before._key[_WRAPPER], after._key[_WRAPPER], fillvalue=_NO_HOOKS
+    ):
+        _hook_messages("OptimizedModule", was, now, structural)
+    old_roots = dict(zip(before._key[_ROOTS], before._key[_ROOT_IDS], strict=True))
+    new_roots = dict(zip(after._key[_ROOTS], after._key[_ROOT_IDS], strict=True))
+    for name, old_id in old_roots.items():
+        new_id = new_roots.get(name)
+        if new_id is None:
+            structural.add(f"{label(name)}: removed")
+            gone.append(name)
+        elif new_id != old_id and name:
+            structural.add(f"{label(name)}: replaced")
+            gone.append(name)
+    for name in new_roots:
+        if name not in old_roots:
+            structural.add(f"{label(name)}: added")
+    for name, was in old.items():
+        now = new.get(name)
+        if now is None or covered(name):
+            continue
+        where = label(name)
+        if was.cls is not now.cls:
+            old_name, new_name = was.cls.__name__, now.cls.__name__
+            structural.add(f"{where}: class {old_name} -> {new_name}")
+        _kid_messages(where, name, was, now, (old_classes, new_classes), structural)
+        gone += (
+            _join(name, kid) for kid in was.kids if was.kids[kid] != now.kids.get(kid)
+        )
+        gone += (_join(name, kid) for kid in now.kids if kid not in was.kids)
+        _hook_messages(where, was.hooks, now.hooks, structural)
+        _tensor_messages(where, name, was, now, structural)
+        _plain_messages(where, name, was, now, structural, plain)
+    if not structural.total and not plain.total:
+        structural.add(f"{root_label}: changed (no difference could be named)")
+    return Changes(structural.kept, plain.kept, structural.total, plain.total)
+
+
+_MISSING = object()
+
+
+def _kid_messages(
+    where: str, name: str, was: _View, now: _View, classes: tuple, sink: _Sink
+) -> None:
+    if was.kids == now.kids:
+        if list(was.kids) != list(now.kids):
+            sink.add(f"{where}: submodules reordered")
+        return
+    old_classes, new_classes = classes
+    for kid, old_id in was.kids.items():
+        new_id = now.kids.get(kid, _MISSING)
+        if new_id == old_id:
+            continue
+        if new_id is _MISSING:
+            sink.add(f"{where}: submodule {kid} removed")
+        elif new_id == _NONE_ID:
+            sink.add(f"{where}: submodule {kid} set to None")
+        elif old_id == _NONE_ID:
+            sink.add(f"{where}: submodule {kid} added")
+        else:
+            old_cls, new_cls = old_classes.get(old_id), new_classes.get(new_id)
+            if old_cls is new_cls or old_cls is None or new_cls is None:
+                sink.add(f"{where}: submodule {kid} replaced")
+            else:
+                sink.add(
+                    f"{where}: submodule {kid} replaced "
+                    f"({old_cls.__name__} -> {new_cls.__name__})"
+                )
+    for kid, new_id in now.kids.items():
+        if kid not in was.kids:
+            suffix = " (None)" if new_id == _NONE_ID else ""
+            sink.add(f"{where}: submodule {kid} added{suffix}")
+
+
+def _hook_messages(where: str, was: tuple, now: tuple, sink: _Sink) -> None:
+    if was == now:
+        return
+    for kind, old_ids, new_ids in zip(_HOOK_KINDS, was, now, strict=True):
+        added = len(set(new_ids) - set(old_ids))
+        removed = len(set(old_ids) - set(new_ids))
+        for number, verb in ((added, "registered"), (removed, "removed")):
+            if number == 1:
+                sink.add(f"{where}: {kind} {verb}")
+            elif number:
+                sink.add(f"{where}: {number} {kind}s {verb}")
+        if not added and not removed and old_ids != new_ids:
+            sink.add(f"{where}: {kind}s reordered")
+
+
+_META_NAMES = ("shape", "dtype", "device", "requires_grad")
+
+
+def _tensor_messages(
+    where: str, name: str, was: _View, now: _View, sink: _Sink
+) -> None:
+    if was.tensors == now.tensors:
+        if list(was.tensors) != list(now.tensors):
+            sink.add(f"{where}: parameters or buffers reordered")
+        return
+    for tensor, (old_kind, old_id, old_info) in was.tensors.items():
+        qualified = _join(name, tensor)
+        entry = now.tensors.get(tensor)
+        if entry is None:
+            sink.add(f"{qualified}: deleted")
+            continue
+        new_kind, new_id, new_info = entry
+        if old_kind != new_kind:
+            sink.add(f"{qualified}: {old_kind} -> {new_kind}")
+        if old_id != new_id:
+            if new_info is None:
+                sink.add(f"{qualified}: set to None")
+            elif old_info is None:
+                sink.add(f"{qualified}: set (was None)")
+            else:
+                sink.add(f"{qualified}: replaced")
+            continue
+        if old_info == new_info:
+            continue
+        for aspect, old_value, new_value in zip(
+            _META_NAMES, old_info, new_info, strict=False
+        ):
+            if old_value != new_value:
+                shown = f"{_show(old_value)} -> {_show(new_value)}"
+                sink.add(f"{qualified}: {aspect} {shown}")
+        if old_info[4] != new_info[4]:
+            versions = f"version {old_info[4]} -> {new_info[4]}"
+            sink.add(f"{qualified}: written in place ({versions})")
+    for tensor, (_, new_id, _) in now.tensors.items():
+        if tensor not in was.tensors:
+            suffix = " (None)" if new_id == _NONE_ID else ""
+            sink.add(f"{_join(name, tensor)}: added{suffix}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):  # torch.Size
+        return repr(tuple(value))
+    return str(value)
+
+
+def _plain_messages(
+    where: str, name: str, was: _View, now: _View, structural: _Sink, plain: _Sink
+) -> None:
+    if was.plain == now.plain:
+        return
+    old_training = was.plain.get("training")
+    new_training = now.plain.get("training")
+    if old_training != new_training:
+        structural.add(f"{where}: training {old_training} -> {new_training}")
+    for key, old_value in was.plain.items():
+        if key in _OWN_KEYS:
+            continue
+        new_value = now.plain.get(key, _MISSING)
+        if new_value is _MISSING:
+            plain.add(f"{_join(name, key)}: deleted")
+        elif new_value != old_value:
+            plain.add(f"{_join(name, key)}: {old_value!r} -> {new_value!r}")
+    for key, new_value in now.plain.items():
+        if key not in was.plain and key not in _OWN_KEYS:
+            plain.add(f"{_join(name, key)}: set to {new_value!r}")
