@@ -6,8 +6,11 @@ when a config is loaded or a model is built.
 
 from __future__ import annotations
 
+import atexit
 import logging
 
+from . import report as _report
+from . import settings as _settings
 from .builders import register_builder
 from .cache import (
     cache_info,
@@ -23,6 +26,11 @@ from .stats import CacheInfo
 from .testcase import CachedArtifactsMixin, TensorCastTestCase
 
 logging.getLogger("tcbase").addHandler(logging.NullHandler())
+
+if _settings.current.report_path:
+    # Plain ``python -m unittest`` has no hook at its end; pytest and
+    # ``python -m tcbase`` write the report themselves and cancel this.
+    atexit.register(_report.write_at_exit, _settings.current.report_path)
 
 __all__ = [
     "CacheInfo",

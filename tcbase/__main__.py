@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import unittest
 
-from . import guard, report
+from . import guard, report, settings
 
 
 class _GuardedResult(unittest.TextTestResult):
@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     result = program.result
     figures = report.local_report()
+    if settings.current.report_path:
+        report.write_json(settings.current.report_path, figures)
     print("\ntcbase:", file=sys.stderr)
     for line in report.format_text(figures):
         print(f"  {line}", file=sys.stderr)

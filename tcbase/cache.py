@@ -60,6 +60,7 @@ class _Entry:
     config: Any
     guard_ignore: frozenset[str] = frozenset()
     fingerprint: Any = None
+    indexed_at: tuple | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,10 +155,12 @@ def _path(config: Any, fields: list[str]) -> tuple[tuple[str, Any], ...]:
     return ((_CLASS_FIELD, _class_key(config)), *values)
 
 
-def _index(builder: Builder, config: Any, path: tuple, leaf: Any) -> None:
+def _index(builder: Builder, config: Any, path: tuple, leaf: Any) -> tuple:
+    """Store ``leaf`` in the index; return where, for ``KeyIndex.remove``."""
     fields = tuple(field for field, _ in path[1:])
     values = tuple(value for _, value in path[1:])
     _INDEX.insert(builder.name, type(config), fields, values, leaf)
+    return (builder.name, type(config), fields, values)
 
 
 def _full_path(config: Any) -> tuple[tuple[str, Any], ...]:
@@ -253,9 +256,29 @@ def _on_hit(key: Any, model: Any, builder: Builder, config: Any) -> tuple[Any, A
     _STATS.add_hit(entry.seconds if entry is not None else 0.0)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("hit %s", entry.model_id if entry else key)
+    if settings.current.max_models is not None:
+        _touch(key)
     if settings.current.audit and entry is not None:
         _audit(entry, model, builder, config)
     return key, model
+
+
+def _touch(key: Any) -> None:
+    """Mark an entry most recently used: dicts keep insertion order."""
+    with _LOCK:
+        if key in _BUILT_MODEL_CACHE:
+            _BUILT_MODEL_CACHE[key] = _BUILT_MODEL_CACHE.pop(key)
+
+
+def _enforce_bound() -> None:
+    """Evict least recently used models until the bound holds."""
+    bound = settings.current.max_models
+    if bound is None:
+        return
+    with _LOCK:
+        ours = [key for key in _BUILT_MODEL_CACHE if key in _ENTRIES]
+    for key in ours[: max(0, len(ours) - bound)]:
+        evict(key, bound=True)
 
 
 def _audit(entry: _Entry, model: Any, builder: Builder, config: Any) -> None:
@@ -293,9 +316,10 @@ def _build_and_store(
         _BUILT_MODEL_CACHE[key] = model
         _ENTRIES[key] = entry
         if path is not None:
-            _index(builder, snapshot, path, _ModelLeaf(key))
+            entry.indexed_at = _index(builder, snapshot, path, _ModelLeaf(key))
         _STATS.record_build(model_id, builder.name, seconds, key_fields)
     logger.info("built %s in %.2f s; key fields %s", model_id, seconds, key_fields)
+    _enforce_bound()
     return key, model
 
 
@@ -376,8 +400,8 @@ def evict(key: Any, *, guard_violation: bool = False, bound: bool = False) -> No
     with _LOCK:
         _BUILT_MODEL_CACHE.pop(key, None)
         entry = _ENTRIES.pop(key, None)
-        leaf = _ModelLeaf(key)
-        _INDEX.remove_leaves(lambda found: found == leaf)
+        if entry is not None and entry.indexed_at is not None:
+            _INDEX.remove(*entry.indexed_at)
         if guard_violation:
             _STATS.add("guard_violations")
         if bound:

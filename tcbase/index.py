@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from .errors import UnfreezableValue
@@ -103,13 +102,11 @@ class KeyIndex:
                 return leaf
         return None
 
-    def remove_leaves(self, predicate: Callable[[Any], bool]) -> None:
-        """Forget every leaf for which ``predicate`` is true."""
+    def remove(
+        self, builder: str, klass: type, fields: tuple[str, ...], values: tuple
+    ) -> None:
+        """Forget the leaf stored for these fields and values, if any."""
         with self._lock:
-            for group in self._groups.values():
-                for signature in group:
-                    doomed = [
-                        v for v, leaf in signature.entries.items() if predicate(leaf)
-                    ]
-                    for values in doomed:
-                        del signature.entries[values]
+            for signature in self._groups.get((builder, klass), ()):
+                if signature.fields == fields:
+                    signature.entries.pop(values, None)

@@ -46,10 +46,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "also $TCBASE_GUARD",
     )
 
+    group.addoption(
+        "--tcbase-max-models",
+        dest="tcbase_max_models",
+        metavar="N",
+        default=None,
+        help="keep at most N built models, least recently used out first "
+        "(also $TCBASE_MAX_MODELS and the ini key tcbase_max_models)",
+    )
+    parser.addini(
+        "tcbase_max_models",
+        "keep at most this many built models (0: no bound)",
+        default=None,
+    )
+
+
+_WORKER_REPORTS = pytest.StashKey[dict]()
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    report.claim()
+    config.stash[_WORKER_REPORTS] = {}
     if config.getoption("tcbase_audit"):
         settings.current.audit = True
+    bound, source = config.getoption("tcbase_max_models"), "--tcbase-max-models"
+    if bound is None and config.getini("tcbase_max_models") not in (None, ""):
+        bound, source = config.getini("tcbase_max_models"), "tcbase_max_models"
+    if bound is not None:
+        try:
+            settings.current.max_models = settings.parse_max_models(bound, source)
+        except ValueError as error:
+            raise pytest.UsageError(str(error)) from None
     guard_mode = config.getoption("tcbase_guard")
     if guard_mode is not None:
         try:
@@ -130,14 +161,34 @@ def _report_path(config: pytest.Config) -> str | None:
     return config.getoption("tcbase_report") or os.environ.get(REPORT_ENV) or None
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Controller: keep what an xdist worker sent (nothing, if it crashed)."""
+    worker_id = node.workerinput.get("workerid", "?")
+    sent = getattr(node, "workeroutput", {}).get("tcbase")
+    node.config.stash[_WORKER_REPORTS][worker_id] = sent
+
+
+def _session_report(config: pytest.Config) -> dict[str, Any]:
+    workers = config.stash.get(_WORKER_REPORTS, {})
+    if workers:
+        return report.merge(workers.items())
+    return report.local_report()
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    figures = report.local_report()
+    if _is_worker(config):
+        return
     terminalreporter.write_sep("-", "tcbase")
-    for line in report.format_text(figures):
+    for line in report.format_text(_session_report(config)):
         terminalreporter.write_line(line)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    path = _report_path(session.config)
+    config = session.config
+    if _is_worker(config):
+        config.workeroutput["tcbase"] = report.local_report()
+        return
+    path = _report_path(config)
     if path:
-        report.write_json(path, report.local_report())
+        report.write_json(path, _session_report(config))

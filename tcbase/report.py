@@ -14,6 +14,7 @@ from typing import Any
 from .stats import COUNTERS
 
 COSTLIEST_SHOWN = 5
+_written = [False]
 
 
 def local_report() -> dict[str, Any]:
@@ -22,19 +23,48 @@ def local_report() -> dict[str, Any]:
 
     report = cache_info().as_dict()
     report["builds"] = build_records()
+    report["workers"] = []
     return report
 
 
-def merge(reports: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Sum the counters of several processes' reports and join their builds."""
+def merge(workers: Iterable[tuple[str, dict[str, Any] | None]]) -> dict[str, Any]:
+    """Sum the figures of xdist workers; ``workers`` has ``(id, report)`` pairs.
+
+    A worker that sent nothing (``None``) gets a record with ``sent: False``.
+    """
     merged: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
     merged["entries"] = 0
     merged["builds"] = []
-    for report in reports:
+    merged["workers"] = []
+    for worker_id, report in sorted(workers, key=lambda pair: pair[0]):
+        if report is None:
+            merged["workers"].append({"id": worker_id, "sent": False})
+            continue
+        record = {"id": worker_id, "sent": True}
         for name in (*COUNTERS, "entries"):
             merged[name] += report.get(name, 0)
-        merged["builds"].extend(report.get("builds", []))
+            record[name] = report.get(name, 0)
+        merged["workers"].append(record)
+        merged["builds"].extend(
+            dict(build, worker=worker_id) for build in report.get("builds", [])
+        )
     return merged
+
+
+def built_on_several_workers(report: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """Return ``(model, workers)`` for each model built by more than one worker."""
+    seen: dict[tuple, set[str]] = {}
+    for build in report["builds"]:
+        fields = tuple(sorted(build["key_fields"].items()))
+        where = seen.setdefault(
+            (build["model_id"], build.get("builder"), fields), set()
+        )
+        where.add(build.get("worker", "?"))
+    return [
+        (_describe(model_id, builder, dict(fields)), sorted(workers))
+        for (model_id, builder, fields), workers in sorted(seen.items(), key=repr)
+        if len(workers) > 1
+    ]
 
 
 def _shown_id(model_id: str) -> str:
@@ -43,6 +73,15 @@ def _shown_id(model_id: str) -> str:
         if not relative.startswith(".."):
             return relative
     return model_id
+
+
+def _describe(model_id: str, builder: str | None, key_fields: dict) -> str:
+    fields = ", ".join(
+        f"{name}={value}" for name, value in key_fields.items() if name != "model_id"
+    )
+    return f"{_shown_id(model_id)} [{builder or '?'}]" + (
+        f" ({fields})" if fields else ""
+    )
 
 
 def format_text(report: dict[str, Any]) -> list[str]:
@@ -57,21 +96,26 @@ def format_text(report: dict[str, Any]) -> list[str]:
         f"audited hits {report.get('audited_hits', 0)}, "
         f"cached models {report['entries']}",
     ]
+    for worker in report.get("workers", []):
+        if not worker["sent"]:
+            lines.append(f"worker {worker['id']}: sent no figures")
+            continue
+        lines.append(
+            f"worker {worker['id']}: model builds {worker['model_builds']}, "
+            f"model hits {worker['model_hits']}, "
+            f"build seconds {worker['build_seconds']:.2f}"
+        )
+    for model, workers in built_on_several_workers(report):
+        lines.append(f"built on {len(workers)} workers ({', '.join(workers)}): {model}")
     costliest = sorted(report["builds"], key=lambda b: b["seconds"], reverse=True)
     if costliest:
         lines.append("costliest builds:")
         for build in costliest[:COSTLIEST_SHOWN]:
-            fields = ", ".join(
-                f"{name}={value}"
-                for name, value in build["key_fields"].items()
-                if name != "model_id"
-            )
             worker = f" on {build['worker']}" if build.get("worker") else ""
-            lines.append(
-                f"  {build['seconds']:7.2f} s  {_shown_id(build['model_id'])}"
-                f" [{build.get('builder', '?')}]"
-                f"{' (' + fields + ')' if fields else ''}{worker}"
+            described = _describe(
+                build["model_id"], build.get("builder"), build["key_fields"]
             )
+            lines.append(f"  {build['seconds']:7.2f} s  {described}{worker}")
     return lines
 
 
@@ -84,3 +128,15 @@ def write_json(path: str, report: dict[str, Any]) -> None:
     with open(path, "w", encoding="utf-8") as stream:
         json.dump(document, stream, indent=2, sort_keys=True, default=repr)
         stream.write("\n")
+    _written[0] = True
+
+
+def write_at_exit(path: str) -> None:
+    """Write this process's report, unless a runner already wrote one."""
+    if not _written[0]:
+        write_json(path, local_report())
+
+
+def claim() -> None:
+    """Tell the exit hook that a runner (pytest, ``python -m tcbase``) writes."""
+    _written[0] = True
