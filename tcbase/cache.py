@@ -34,6 +34,7 @@ from .tracing import TracedCopy
 logger = logging.getLogger("tcbase")
 
 _CLASS_FIELD = "__class__"
+_ABSENT = object()
 
 _HF_CONFIG_CACHE: dict[Any, Any] = {}
 _BUILT_MODEL_CACHE: dict[Any, Any] = {}
@@ -191,9 +192,10 @@ def _lookup(builder: Builder, config: Any) -> tuple[Any, Any]:
     if isinstance(leaf, _Failure):
         return None, leaf
     if isinstance(leaf, _ModelLeaf):
-        with _LOCK:
-            if leaf.key in _BUILT_MODEL_CACHE:
-                return leaf.key, _BUILT_MODEL_CACHE[leaf.key]
+        # A single dict read needs no lock; absent means just evicted.
+        model = _BUILT_MODEL_CACHE.get(leaf.key, _ABSENT)
+        if model is not _ABSENT:
+            return leaf.key, model
     return None, None
 
 

@@ -96,7 +96,7 @@ class KeyIndex:
         group = self._groups.get((builder, type(config)))
         if not group:
             return None
-        for signature in tuple(group):
+        for signature in group:
             leaf = signature.entries.get(signature.values_of(config))
             if leaf is not None:
                 return leaf
