@@ -6,7 +6,7 @@ import os
 
 import tcbase
 from tcbase import cache
-from tests.support import TINY_LLAMA, TINY_QWEN3, IsolatedCacheTest
+from tests.support import TINY_LLAMA, TINY_QWEN3, IsolatedCacheTest, scratch_dir
 
 
 class ConfigCacheTest(IsolatedCacheTest):
@@ -53,3 +53,12 @@ class ConfigCacheTest(IsolatedCacheTest):
         self.assertEqual(tcbase.cache_info().config_loads, 0)
         tcbase.get_hf_config(TINY_QWEN3)
         self.assertEqual(tcbase.cache_info().config_loads, 1)
+
+    def test_a_symlinked_path_is_its_own_entry_and_is_loaded_again(self):
+        directory = scratch_dir(self)
+        link = os.path.join(directory, "linked-qwen3")
+        os.symlink(TINY_QWEN3, link)
+        tcbase.get_hf_config(TINY_QWEN3)
+        tcbase.get_hf_config(link)
+        self.assertEqual(tcbase.cache_info().config_loads, 2)
+        self.assertEqual(sorted(cache._HF_CONFIG_CACHE), sorted([TINY_QWEN3, link]))

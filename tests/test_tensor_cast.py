@@ -94,6 +94,17 @@ class TensorCastKeysTest(IsolatedCacheTest):
             tcbase.get_built_model(self.user_config(quantize_lmhead=True)), plain
         )
 
+    def test_a_symlinked_path_is_refused_even_when_its_target_is_cached(self):
+        tcbase.get_hf_config(QWEN3_0_6B)
+        link = os.path.join(scratch_dir(self), "linked")
+        os.symlink(QWEN3_0_6B, link)
+        with self.assertRaises(tcbase.errors.ArtifactError) as raised:
+            tcbase.get_hf_config(link)
+        self.assertIn("symlink", str(raised.exception))
+        with self.assertRaises(tcbase.errors.ArtifactError):
+            tcbase.get_hf_config(link)
+        self.assertEqual(tcbase.cache_info().config_loads, 1)
+
     def test_configs_load_through_tensor_cast_loader(self):
         config = tcbase.get_hf_config(QWEN3_0_6B)
         self.assertEqual(type(config).__name__, "Qwen3Config")
