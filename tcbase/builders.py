@@ -14,9 +14,20 @@ from typing import Any
 
 TENSOR_CAST_CONFIG = ("tensor_cast.core.user_config", "UserInputConfig")
 
-# tensor_cast's region wrappers record what their layer returned on the first
-# forward pass; that memo is not a change of the model.
-TENSOR_CAST_MEMO_ATTRIBUTES = frozenset({"returns_tuple", "return_length"})
+# Plain attributes tensor_cast models set on themselves in a forward pass, which
+# are not changes of the model: its region wrappers record what their layer
+# returned on the first pass, and its multi-head latent attention (DeepSeek)
+# re-derives its projections' quantisation parameters on every pass.
+_MLA_PROJECTIONS = ("q_a_proj", "q_b_proj", "kv_a_proj")
+TENSOR_CAST_MEMO_ATTRIBUTES = frozenset(
+    {"returns_tuple", "return_length"}
+    | {
+        f"{proj}_{part}"
+        for proj in _MLA_PROJECTIONS
+        for part in ("weight", "scale", "offset")
+    }
+    | {"q_a_layernorm_weight", "kv_a_layernorm_weight"}
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,8 +7,12 @@ never imports tensor_cast early and picks up its builder and loader lazily.
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import unittest
+import warnings
+
+import torch
 
 import tcbase
 from tcbase import audit, cache, compat
@@ -28,6 +32,7 @@ SKIP_REASON = (
     "to run the integration tests"
 )
 QWEN3_0_6B = os.path.join(REPO, "examples", "configs", "qwen3-0.6b")
+DEEPSEEK_V3 = os.path.join(REPO, "examples", "configs", "deepseek-v3")
 
 
 @unittest.skipUnless(HAVE_TENSOR_CAST, SKIP_REASON)
@@ -35,9 +40,10 @@ class TensorCastKeysTest(IsolatedCacheTest):
     def user_config(self, **fields):
         from tensor_cast.core.user_config import UserInputConfig
 
-        request = {"num_queries": 1, "query_len": 32, "context_length": 32}
+        request = {"model_id": QWEN3_0_6B, "num_queries": 1, "query_len": 32}
+        request["context_length"] = 32
         request.update(fields)
-        return UserInputConfig(model_id=QWEN3_0_6B, **request)
+        return UserInputConfig(**request)
 
     def test_configs_differing_only_in_request_shape_share_one_model(self):
         first = tcbase.get_built_model(self.user_config())
@@ -104,6 +110,34 @@ class TensorCastKeysTest(IsolatedCacheTest):
         with self.assertRaises(tcbase.errors.ArtifactError):
             tcbase.get_hf_config(link)
         self.assertEqual(tcbase.cache_info().config_loads, 1)
+
+    def test_a_forward_pass_on_shared_models_is_silent_to_the_guard(self):
+        from tensor_cast.core.input_generator import generate_inputs
+
+        def prefill(case):
+            for config in (
+                self.user_config(),
+                self.user_config(model_id=DEEPSEEK_V3, num_hidden_layers_override=4),
+            ):
+                model = case.built_model(config)
+                with torch.no_grad():
+                    model(**generate_inputs(model, [config.get_request_info()]))
+
+        klass = type(
+            "Prefill",
+            (tcbase.TensorCastTestCase,),
+            {"test_a": prefill, "test_b": prefill},
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", tcbase.TcbaseWarning)
+            result = unittest.TextTestRunner(stream=io.StringIO()).run(
+                unittest.TestLoader().loadTestsFromTestCase(klass)
+            )
+        self.assertTrue(result.wasSuccessful(), result.errors + result.failures)
+        info = tcbase.cache_info()
+        self.assertEqual(
+            (info.model_builds, info.model_hits, info.guard_violations), (2, 2, 0)
+        )
 
     def test_configs_load_through_tensor_cast_loader(self):
         config = tcbase.get_hf_config(QWEN3_0_6B)
