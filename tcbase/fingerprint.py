@@ -6,6 +6,7 @@ that hold no reference to the model; == compares two snapshots, diff() names cha
 
 from __future__ import annotations
 
+import gc
 import operator
 import weakref
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ _get_buffers = itemgetter("_buffers")
 _get_hooks = itemgetter(*_HOOK_DICTS)
 _get_meta = attrgetter("shape", "dtype", "device", "requires_grad", "_version")
 _values = dict.values
+_getitem = dict.__getitem__
 # operator.call is Python 3.11+; the slot wrapper does the same, a little slower.
 _call_getter = getattr(operator, "call", itemgetter.__call__)
 
@@ -81,8 +83,10 @@ def _is_plain(value: Any) -> bool:
 
 
 # Layout of Fingerprint._key, by index. Per-module entries are in breadth-first order;
-# tensors are all modules' parameters, then all modules' buffers.
-# Children and tensors are flat: counts per module (per dict), then names and ids.
+# tensors are all modules' parameters, then all modules' buffers. Children and tensors
+# are flat: counts per module (per dict), then names and ids. The per-module parts
+# built while walking stay lists (never changed afterwards): copying them into tuples
+# would cost time and == treats them alike, as every snapshot of modules has lists.
 _ROOTS, _CLASSES, _ROOT_IDS, _KID_COUNTS, _KID_NAMES, _KID_IDS = range(6)
 _PLAIN_KEYS, _PLAIN_VALUES, _HOOKS = range(6, 9)
 _TENSOR_COUNTS, _TENSOR_NAMES, _TENSOR_IDS, _META, _WRAPPER = range(9, 14)
@@ -133,9 +137,14 @@ class Fingerprint:
         own = frozenset(_OWN_KEYS)
         return sum(len(set(keys) - own) for keys in self._key[_PLAIN_KEYS])
 
-    def __len__(self) -> int:
+    @property
+    def entries(self) -> int:
         """Entries recorded: modules, tensor slots and plain attributes."""
         return self.modules + self.tensors + self.plain_attributes
+
+    def __len__(self) -> int:
+        """The same as ``entries``."""
+        return self.entries
 
     def __repr__(self) -> str:
         return (
@@ -152,30 +161,46 @@ def same(before: Fingerprint, after: Fingerprint) -> bool:
 class _Plan:
     """What take() learnt from a model last time; strings, ints and types only."""
 
-    __slots__ = ("key", "lengths", "ignore", "getters", "hook_epoch")
+    __slots__ = ("key", "lengths", "ignore", "getters", "others", "hook_epoch")
 
-    def __init__(self, key: tuple, lengths: tuple, ignore: frozenset, getters: list):
-        self.key = key
+    def __init__(
+        self, lengths: tuple, ignore: frozenset, getters: list, others: tuple
+    ) -> None:
+        self.key: tuple = ()
+        # len(module.__dict__) of each module: with the keys below all present, an
+        # unchanged length means an unchanged set of attribute names.
         self.lengths = lengths
         self.ignore = ignore
+        # One itemgetter per module, for "training" and its plain attributes.
         self.getters = getters
+        # (module indices, names) of the attributes that were not plain, to notice
+        # one that becomes plain.
+        self.others = others
         # RemovableHandle.next_id when the model was last seen without hooks, else
         # None. The counter grows with every hook registered anywhere, so if it has
         # not moved, the model still has no hooks.
         self.hook_epoch: int | None = None
 
 
-# Weakly keyed by the model, so that a plan never keeps a model alive.
-_plans: weakref.WeakKeyDictionary[Any, _Plan] = weakref.WeakKeyDictionary()
+# Plans by model (weakly, so that a plan never keeps a model alive), then by ignore.
+_plans: weakref.WeakKeyDictionary[Any, dict[frozenset, _Plan]]
+_plans = weakref.WeakKeyDictionary()
 
 
 def take(model: Any, ignore: frozenset[str] = frozenset()) -> Fingerprint:
     """Snapshot ``model``: a module, a torch.compile wrapper, or an object holding
     modules in its attributes. Names in ``ignore`` are skipped, in every module, as
-    plain attributes, parameters and buffers."""
+    plain attributes, parameters and buffers (not as submodules).
+
+    What a snapshot cannot see: tensor contents (an in-place write shows through the
+    version counter, but ``t.data = other`` with the same shape, dtype and device
+    does not); an object freed and another made at the same address (identity is
+    id()); a hook put straight into a module's hook dict while no hook handle is
+    made anywhere; and plain values are compared with ==, so True -> 1 is no change.
+    """
     if _module_class is None:
         _load_torch()
-    ignore = frozenset(ignore)
+    ignore = frozenset((ignore,) if isinstance(ignore, str) else ignore)
     wrapper: tuple = ()
     if isinstance(model, _module_class):
         while type(model).__name__ == "OptimizedModule" and (
@@ -192,14 +217,25 @@ def take(model: Any, ignore: frozenset[str] = frozenset()) -> Fingerprint:
         if not roots:
             return Fingerprint(_EMPTY_KEY, type(model).__name__)
     # The plan is kept per object passed in (or per first module, for an object
-    # that cannot be weakly referenced).
-    owner = model if _weakrefable(model) else roots[0][1]
-    return Fingerprint(_take(roots, ignore, wrapper, owner), type(model).__name__)
+    # that cannot be a weak dictionary key).
+    owner = model if _can_own_plan(model) else roots[0][1]
+    # A take allocates a few thousand small tuples, enough to set off a collection
+    # of the young generation most times; pausing the collector saves about 10%.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        key = _take(roots, ignore, wrapper, owner)
+    finally:
+        if paused:
+            gc.enable()
+    return Fingerprint(key, type(model).__name__)
 
 
-def _weakrefable(obj: Any) -> bool:
+def _can_own_plan(obj: Any) -> bool:
     try:
         weakref.ref(obj)
+        hash(obj)
     except TypeError:
         return False
     return True
@@ -280,11 +316,11 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
         meta = tuple(map(_odd_meta, tensors))
     key = [
         tuple(name for name, _ in roots),
-        tuple(classes),
+        classes,
         root_ids,
-        tuple(kid_counts),
-        tuple(kid_names),
-        tuple(kid_ids),
+        kid_counts,
+        kid_names,
+        kid_ids,
         None,
         None,
         None,
@@ -296,7 +332,8 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
     ]
 
     # Share what is unchanged with the last snapshot: memory, and == becomes "is".
-    plan = _plans.get(owner)
+    plans = _plans.get(owner)
+    plan = None if plans is None else plans.get(ignore)
     if plan is not None:
         last = plan.key
         for index in _SHARED:
@@ -316,30 +353,40 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
     # changed, check they are still plain; anything else means scanning everything.
     values = None
     if same_layout:
+        indices, names = plan.others
         try:
             values = tuple(map(_call_getter, plan.getters, dicts))
-        except KeyError:
+            others = list(map(_getitem, map(dicts.__getitem__, indices), names))
+        except KeyError:  # an attribute went: scan
             values = None
         else:
-            try:
-                unchanged = values == plan.key[_PLAIN_VALUES]
-            except Exception:  # an odd __eq__; a scan sorts it out
-                unchanged = False
-            if unchanged:
-                values = plan.key[_PLAIN_VALUES]
-            elif not all(map(_is_plain, chain.from_iterable(values))):
-                values = None
+            kinds = set(map(type, others))
+            if not _SCALARS.isdisjoint(kinds) or (
+                tuple in kinds and any(map(_is_plain, others))
+            ):
+                values = None  # an attribute became plain: scan
+            else:
+                try:
+                    unchanged = values == plan.key[_PLAIN_VALUES]
+                except Exception:  # an odd __eq__; a scan sorts it out
+                    unchanged = False
+                if unchanged:
+                    values = plan.key[_PLAIN_VALUES]
+                elif not all(map(_is_plain, chain.from_iterable(values))):
+                    values = None  # an attribute is no longer plain: scan
+            del others
     if values is None:
-        keys_list = [_plain_keys(attrs, ignore) for attrs in dicts]
-        getters = [itemgetter(*keys) for keys in keys_list]
+        scans = [_scan(attrs, ignore) for attrs in dicts]
+        getters = [itemgetter(*keys) for keys, _ in scans]
         values = tuple(map(_call_getter, getters, dicts))
-        key[_PLAIN_KEYS] = tuple(keys_list)
+        key[_PLAIN_KEYS] = tuple(keys for keys, _ in scans)
+        indices = tuple(i for i, (_, rest) in enumerate(scans) for _ in rest)
+        names = tuple(chain.from_iterable(rest for _, rest in scans))
         hook_epoch = None
-        plan = _Plan((), lengths, ignore, getters)
+        plan = _Plan(lengths, ignore, getters, (indices, names))
     else:
         key[_PLAIN_KEYS] = plan.key[_PLAIN_KEYS]
         hook_epoch = plan.hook_epoch
-        plan.lengths = lengths
     key[_PLAIN_VALUES] = values
 
     # Hooks: none last time and no hook registered anywhere since means none now.
@@ -347,42 +394,43 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
     if hook_epoch is not None and epoch == hook_epoch:
         key[_HOOKS] = ()
     else:
-        hook_dicts = list(map(_get_hooks, dicts))
         hooks: tuple = ()
-        if any(chain.from_iterable(hook_dicts)):
+        if any(chain.from_iterable(map(_get_hooks, dicts))):
             hooks = tuple(
                 (index, tuple(map(tuple, found)))
-                for index, found in enumerate(hook_dicts)
+                for index, found in enumerate(map(_get_hooks, dicts))
                 if any(found)
             )
         key[_HOOKS] = hooks
         plan.hook_epoch = None if hooks else epoch
 
     final = tuple(key)
+    if plan.key == ():
+        if plans is None:
+            plans = _plans[owner] = {}
+        plans[ignore] = plan
     plan.key = final
-    try:
-        _plans[owner] = plan
-    except TypeError:
-        pass
     return final
 
 
-def _plain_keys(attrs: dict, ignore: frozenset) -> tuple[str, ...]:
-    """One module's itemgetter keys: "training", then the plain attributes in sorted
-    order (so that deleting and re-adding one changes nothing), padded to two keys
-    so that the itemgetter returns a tuple."""
-    internal = _internal_keys
-    plain = sorted(
-        key
-        for key, value in attrs.items()
-        if key not in internal and key not in ignore and _is_plain(value)
-    )
+def _scan(attrs: dict, ignore: frozenset) -> tuple[tuple[str, ...], list[str]]:
+    """One module's itemgetter keys and the names of its other attributes.
+
+    The keys are "training", then the plain attributes in sorted order (so that
+    deleting and re-adding one changes nothing), padded to two keys so that the
+    itemgetter returns a tuple."""
     if "training" not in attrs:
         raise TypeError("not an initialised torch.nn.Module: no 'training' attribute")
-    keys = ["training", *plain]
+    internal = _internal_keys
+    plain = []
+    others = []
+    for key, value in attrs.items():
+        if key not in internal and key not in ignore:
+            (plain if _is_plain(value) else others).append(key)
+    keys = ["training", *sorted(plain)]
     if len(keys) < 2:
         keys.append(_OWN_KEYS[1] if _OWN_KEYS[1] in attrs else "training")
-    return tuple(keys)
+    return tuple(keys), others
 
 
 def _without(dicts: list, ignore: frozenset) -> list:
