@@ -83,11 +83,11 @@ class TracedFlights:
 
     def __init__(self, always_compared: list[str]) -> None:
         self._lock = threading.Lock()
-        self._flights: dict[str, list[Flight]] = {}
+        self._flights: dict[Any, list[Flight]] = {}
         self._always = always_compared
 
     def join_or_start(
-        self, builder: str, value_of: ValueOf, full_key: Any, what: str
+        self, builder: Any, value_of: ValueOf, full_key: Any, what: str
     ) -> Flight | None:
         """Return a new flight the caller must fly, or None after a wait.
 
@@ -115,7 +115,7 @@ class TracedFlights:
         blocking.wait(what, POLL_SECONDS)
         return None
 
-    def land(self, builder: str, flight: Flight) -> None:
+    def land(self, builder: Any, flight: Flight) -> None:
         with self._lock:
             running = self._flights.get(builder, [])
             if flight in running:

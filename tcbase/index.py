@@ -21,8 +21,14 @@ MISSING = ("missing",)
 _ABSENT = object()
 
 
+WHOLE = "<whole config>"
+"""The pseudo-field of configs keyed on their whole value (dicts, tuples...)."""
+
+
 def frozen_field(config: Any, field: str) -> Any:
     """Return the frozen value of one field of ``config``, MISSING if absent."""
+    if field == WHOLE:
+        return freeze(config, where=f"the {type(config).__qualname__} config")
     value = getattr(config, field, _ABSENT)
     if value is _ABSENT:
         return MISSING
@@ -65,7 +71,7 @@ class KeyIndex:
     """Signatures and their entries, per builder and config class."""
 
     def __init__(self) -> None:
-        self._groups: dict[tuple[str, type], list[_Signature]] = {}
+        self._groups: dict[tuple[Any, type], list[_Signature]] = {}
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -74,7 +80,7 @@ class KeyIndex:
 
     def insert(
         self,
-        builder: str,
+        builder: Any,
         klass: type,
         fields: tuple[str, ...],
         values: tuple,
@@ -91,7 +97,7 @@ class KeyIndex:
                 group.append(signature)
             signature.entries[values] = leaf
 
-    def lookup(self, builder: str, config: Any) -> Any:
+    def lookup(self, builder: Any, config: Any) -> Any:
         """Return the leaf whose fields all agree with ``config``, or None."""
         group = self._groups.get((builder, type(config)))
         if not group:
@@ -103,7 +109,7 @@ class KeyIndex:
         return None
 
     def remove(
-        self, builder: str, klass: type, fields: tuple[str, ...], values: tuple
+        self, builder: Any, klass: type, fields: tuple[str, ...], values: tuple
     ) -> None:
         """Forget the leaf stored for these fields and values, if any."""
         with self._lock:

@@ -32,6 +32,12 @@ class ModelSpec:
             raise ValueError(
                 f"ModelSpec.model_id must be a non-empty string, got {self.model_id!r}"
             )
+        if (
+            type(self.dtype).__module__ == "torch"
+            and type(self.dtype).__name__ == "dtype"
+        ):
+            # torch.bfloat16 and "bfloat16" are one spec.
+            object.__setattr__(self, "dtype", str(self.dtype).removeprefix("torch."))
         # A local path is stored absolute, so that 'x', './x' and its absolute
         # spelling are one spec and share one model, as they share one config.
         object.__setattr__(self, "model_id", normalise_model_id(self.model_id))

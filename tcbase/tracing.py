@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import copy
 import copyreg
+import inspect
 import threading
 import warnings
 from typing import Any
 
 from .configs import field_names
 from .errors import TcbaseWarning
+from .index import WHOLE
+
+_WHOLE_VALUE_TYPES = (tuple, list, dict, set, frozenset)
 
 # Names through which a caller sees the whole instance at once.
 _WHOLE_INSTANCE = frozenset(
@@ -38,7 +42,7 @@ class Recorder:
 
     def __init__(self, fields: list[str]) -> None:
         self.fields = fields
-        self._field_set = frozenset(fields)
+        self.field_set = frozenset(fields)
         self.order: list[str] = []
         self._seen: set[str] = set()
         self.active = True
@@ -53,11 +57,31 @@ class Recorder:
             self.touch(name)
 
     def is_field(self, name: str) -> bool:
-        return name in self._field_set
+        return name in self.field_set
+
+
+def _method_like_names(klass: type) -> frozenset[str]:
+    """Names on the class that bind or compute (methods, properties): not state.
+
+    A property is not state itself; the fields its getter reads are traced.
+    Plain values on the class are state: an instance may shadow them.
+    """
+    names = set()
+    for name in dir(klass):
+        try:
+            found = inspect.getattr_static(klass, name)
+        except AttributeError:
+            continue
+        if hasattr(found, "__get__"):
+            names.add(name)
+    return frozenset(names)
+
+
+_OBJECT_CLASS = object.__dict__["__class__"]
 
 
 def _traced_class(klass: type, recorder: Recorder) -> type:
-    class_names = frozenset(dir(klass))
+    method_like = _method_like_names(klass) - recorder.field_set
 
     def __getattribute__(self: Any, name: str) -> Any:
         if recorder.active:
@@ -65,9 +89,12 @@ def _traced_class(klass: type, recorder: Recorder) -> type:
                 recorder.touch(name)
             elif name in _WHOLE_INSTANCE:
                 recorder.touch_all()
-            elif name not in class_names:
-                # Not a field and not on the class: instance state the config
-                # lacks (getattr with a default), or that the builder set.
+            elif not (name.startswith("__") and name.endswith("__")) and (
+                name not in method_like
+            ):
+                # Instance state outside the fields (set by the builder, or
+                # shadowing a class value), a plain class value, or a name the
+                # config lacks (getattr with a default).
                 recorder.touch(name)
         return klass.__getattribute__(self, name)
 
@@ -84,12 +111,26 @@ def _traced_class(klass: type, recorder: Recorder) -> type:
             reduced = (reduced[0], (klass, *reduced[1][1:]), *reduced[2:])
         return reduced
 
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        # type(config)(...) in a build makes a plain instance.
+        return klass(*args, **kwargs)
+
+    def _get_class(self: Any) -> type:
+        return klass
+
+    def _set_class(self: Any, value: type) -> None:
+        _OBJECT_CLASS.__set__(self, value)
+
     traced = type(
         klass.__name__,
         (klass,),
         {
             "__getattribute__": __getattribute__,
             "__reduce_ex__": __reduce_ex__,
+            "__new__": __new__,
+            # obj.__class__ names the plain class (pickle and
+            # dataclasses.replace rely on it); type(obj) is still the tracer.
+            "__class__": property(_get_class, _set_class),
             "__slots__": (),
             "__module__": klass.__module__,
             "__qualname__": klass.__qualname__,
@@ -108,9 +149,14 @@ class TracedCopy:
         self.traced = self._install()
 
     def _install(self) -> bool:
+        if isinstance(self.config, _WHOLE_VALUE_TYPES) or not self.recorder.fields:
+            # Containers are read by index and iteration, which no attribute
+            # access sees; they are keyed on their whole value.
+            self.recorder.active = False
+            return False
         try:
             traced = _traced_class(self._klass, self.recorder)
-            object.__setattr__(self.config, "__class__", traced)
+            _OBJECT_CLASS.__set__(self.config, traced)
         except TypeError as error:
             self.recorder.active = False
             _warn_untraceable(self._klass, error)
@@ -123,10 +169,12 @@ class TracedCopy:
     def __exit__(self, *exc_info: Any) -> None:
         self.recorder.active = False
         if self.traced:
-            object.__setattr__(self.config, "__class__", self._klass)
+            _OBJECT_CLASS.__set__(self.config, self._klass)
 
     def read_fields(self) -> list[str]:
         """Return the fields the build read; every field if it was not traced."""
+        if isinstance(self.config, _WHOLE_VALUE_TYPES) or not self.recorder.fields:
+            return [WHOLE, *self.recorder.fields]
         if not self.traced:
             return list(self.recorder.fields)
         return list(self.recorder.order)

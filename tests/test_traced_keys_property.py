@@ -53,11 +53,13 @@ def build(config: Config):
 
 
 def same(a, b) -> bool:
-    """Equal values of the same type, a NaN equal to a NaN."""
+    """Equal values of the same type, a NaN equal to a NaN, dicts in one order."""
     if type(a) is not type(b):
         return False
     if isinstance(a, float) and math.isnan(a) and math.isnan(b):
         return True
+    if isinstance(a, dict):
+        return list(a.items()) == list(b.items())
     return a == b
 
 
