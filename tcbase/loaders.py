@@ -34,15 +34,28 @@ def is_local_path(model_id: str) -> bool:
 def normalise_model_id(model_id: str) -> str:
     """Return the spelling of ``model_id`` under which its config is cached.
 
-    A local path becomes absolute and lexically normal, so ``x``, ``./x`` and the
-    absolute path are one entry. Links are not resolved: a linked path stays its
-    own entry and goes through the loader, whose own path checks must still run.
+    A local path becomes absolute, without ``.`` parts, so ``x``, ``./x`` and the
+    absolute path are one entry. Links are not resolved and ``..`` is kept: a
+    linked path stays its own entry and goes through the loader, whose own path
+    checks must still run.
     """
     if not isinstance(model_id, str) or not model_id.strip():
         raise ValueError(f"a model id must be a non-empty string, got {model_id!r}")
     if is_local_path(model_id):
-        return os.path.abspath(os.path.expanduser(model_id))
+        return _absolute_keeping_dotdot(os.path.expanduser(model_id))
     return model_id
+
+
+def _absolute_keeping_dotdot(path: str) -> str:
+    """Make ``path`` absolute, dropping ``.`` and repeated separators only.
+
+    ``..`` stays: after a link, ``link/..`` is not the folder that holds the
+    link, so collapsing it lexically would load another config.
+    """
+    if not os.path.isabs(path):
+        path = os.path.join(os.getcwd(), path)
+    parts = [part for part in path.split(os.sep) if part not in ("", ".")]
+    return os.sep + os.sep.join(parts)
 
 
 def config_key(model_id: str, remote_source: str | None = None) -> Any:
