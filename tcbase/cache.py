@@ -12,6 +12,8 @@ import functools
 import logging
 import threading
 import time
+import traceback
+import unittest
 from typing import Any
 
 from . import audit, guard, loaders, settings
@@ -71,19 +73,30 @@ class _ModelLeaf:
 
 @dataclasses.dataclass
 class _Failure:
-    """A load or build that failed, re-raised for later requests of its key."""
+    """A load or build that failed, re-raised for later requests of its key.
+
+    It keeps the error as text: the exception's traceback would keep the
+    frames of the failing test, and that test instance, alive.
+    """
 
     what: str
-    error: BaseException
+    summary: str
+    traceback: str
     first_test: str | None
+
+    @classmethod
+    def of(cls, what: str, error: BaseException) -> _Failure:
+        text = "".join(traceback.format_exception(error))
+        return cls(what, f"{type(error).__name__}: {error}", text, current_test())
 
     def reraise(self) -> None:
         where = f" (first in {self.first_test})" if self.first_test else ""
         raise ArtifactError(
             f"{self.what} failed earlier in this session{where}; tcbase does not "
-            f"try again. The original error: {type(self.error).__name__}: "
-            f"{self.error}. tcbase.clear_cache() forgets the failure."
-        ) from self.error
+            f"try again. The original error: {self.summary}. "
+            "tcbase.clear_cache() forgets the failure.\n"
+            f"The original traceback:\n{self.traceback}"
+        )
 
 
 # ---------------------------------------------------------------- configs
@@ -122,8 +135,8 @@ def _load_config(key: Any, model_id: str, remote_source: str | None) -> Any:
         config = loaders.load_config(normal, remote_source)
     except Exception as error:
         with _LOCK:
-            _CONFIG_FAILURES[key] = _Failure(
-                f"loading the config {model_id!r}", error, current_test()
+            _CONFIG_FAILURES[key] = _Failure.of(
+                f"loading the config {model_id!r}", error
             )
         raise
     with _LOCK:
@@ -136,9 +149,9 @@ def _load_config(key: Any, model_id: str, remote_source: str | None) -> Any:
 # ----------------------------------------------------------------- models
 
 
-def _class_key(config: Any) -> tuple[str, str]:
-    klass = type(config)
-    return (klass.__module__, klass.__qualname__)
+def _class_key(config: Any) -> type:
+    # The class object, not its name: two classes of one name never share.
+    return type(config)
 
 
 def _value_reader(config: Any):
@@ -160,8 +173,8 @@ def _index(builder: Builder, config: Any, path: tuple, leaf: Any) -> tuple:
     """Store ``leaf`` in the index; return where, for ``KeyIndex.remove``."""
     fields = tuple(field for field, _ in path[1:])
     values = tuple(value for _, value in path[1:])
-    _INDEX.insert(builder.name, type(config), fields, values, leaf)
-    return (builder.name, type(config), fields, values)
+    _INDEX.insert(builder, type(config), fields, values, leaf)
+    return (builder, type(config), fields, values)
 
 
 def _full_path(config: Any) -> tuple[tuple[str, Any], ...]:
@@ -177,7 +190,7 @@ def _explicit_key(builder: Builder, config: Any) -> Any:
             f"the key function of builder {builder.name!r} failed for "
             f"{model_id_of(config)!r}: {error}"
         ) from error
-    return (builder.name, (("key", freeze(value, where=f"{builder.name} key")),))
+    return (builder, (("key", freeze(value, where=f"{builder.name} key")),))
 
 
 def _lookup(builder: Builder, config: Any) -> tuple[Any, Any]:
@@ -188,12 +201,16 @@ def _lookup(builder: Builder, config: Any) -> tuple[Any, Any]:
             if key in _BUILT_MODEL_CACHE:
                 return key, _BUILT_MODEL_CACHE[key]
             return None, _KEYED_FAILURES.get(key)
-    leaf = _INDEX.lookup(builder.name, config)
+    leaf = _INDEX.lookup(builder, config)
     if isinstance(leaf, _Failure):
         return None, leaf
     if isinstance(leaf, _ModelLeaf):
         # A single dict read needs no lock; absent means just evicted.
         model = _BUILT_MODEL_CACHE.get(leaf.key, _ABSENT)
+        if model is _ABSENT:
+            # Absent either for good, or for the instant an LRU touch moves it.
+            with _LOCK:
+                model = _BUILT_MODEL_CACHE.get(leaf.key, _ABSENT)
         if model is not _ABSENT:
             return leaf.key, model
     return None, None
@@ -236,10 +253,8 @@ def built_model_and_key(user_config: Any) -> tuple[Any, Any]:
             land = functools.partial(_EXACT_FLIGHTS.land, flight_key)
         else:
             full_key = _full_key(user_config)
-            flight = _TRACED_FLIGHTS.join_or_start(
-                builder.name, value_of, full_key, what
-            )
-            land = functools.partial(_TRACED_FLIGHTS.land, builder.name)
+            flight = _TRACED_FLIGHTS.join_or_start(builder, value_of, full_key, what)
+            land = functools.partial(_TRACED_FLIGHTS.land, builder)
         if flight is None:
             continue
         try:
@@ -306,7 +321,7 @@ def _build_and_store(
             builder, snapshot, model_id, user_config, flight
         )
         path = _path(snapshot, fields)
-        key = (builder.name, path)
+        key = (builder, path)
         key_fields = describe_fields(snapshot, fields)
     entry = _Entry(model_id, builder.name, seconds, key_fields, snapshot)
     entry.guard_ignore = builder.guard_ignore
@@ -344,6 +359,8 @@ def _timed_build(
         else:
             with traced:
                 model = builder.build(work)
+    except unittest.SkipTest:
+        raise  # a builder may skip the test that asked; nothing to remember
     except Exception as error:
         fields = traced.read_fields() if traced is not None else []
         key_fields = describe_fields(snapshot, fields) if traced else {}
@@ -360,7 +377,7 @@ def _remember_failure(
     builder: Builder, snapshot: Any, fields: list[str], model_id: str, error: Exception
 ) -> None:
     """Store the failure under the fields read before it, or the explicit key."""
-    failure = _Failure(f"building {model_id!r}", error, current_test())
+    failure = _Failure.of(f"building {model_id!r}", error)
     try:
         if builder.key is not None:
             key = _explicit_key(builder, snapshot)

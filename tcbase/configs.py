@@ -67,17 +67,29 @@ def model_id_of(config: Any) -> str:
 
 
 def copy_config(config: Any) -> Any:
-    """Return a deep copy of a config."""
-    return copy.deepcopy(config)
+    """Return a deep copy of a config, or an error naming what cannot be copied."""
+    try:
+        return copy.deepcopy(config)
+    except Exception as error:
+        culprit = _uncopyable_attribute(config)
+        what = f"its field {culprit!r}" if culprit else "it"
+        raise ArtifactError(
+            f"cannot copy the {type(config).__qualname__} config of "
+            f"{model_id_of(config)!r}: {what} cannot be deep-copied "
+            f"({type(error).__name__}: {error}). tcbase builds from copies so that "
+            "no build changes the caller's config; make that field copyable (a "
+            "__deepcopy__), or keep it out of the config."
+        ) from error
 
 
 _ABSENT = object()
 
 
 def _uncopyable_attribute(config: Any) -> str | None:
-    for name, value in getattr(config, "__dict__", {}).items():
+    names = dict.fromkeys([*field_names(config), *getattr(config, "__dict__", {})])
+    for name in names:
         try:
-            copy.deepcopy(value)
+            copy.deepcopy(getattr(config, name))
         except Exception:
             return name
     return None

@@ -62,7 +62,12 @@ class FailureTest(IsolatedCacheTest):
         self.assertEqual(self.calls.count, 1)
         self.assertIn("failed earlier in this session", str(again.exception))
         self.assertIn(self.id(), str(again.exception))
-        self.assertIs(again.exception.__cause__, first.exception.__cause__)
+        self.assertIsInstance(first.exception.__cause__, ValueError)
+        self.assertIn(
+            "The original error: ValueError: cannot build 3 layers",
+            str(again.exception),
+        )
+        self.assertIn("in build_failing_on_odd_layers", str(again.exception))
         self.assert_cache_untouched()
 
     def test_other_keys_still_build_after_a_failure(self):
