@@ -17,6 +17,9 @@ class _GuardedResult(unittest.TextTestResult):
     """
 
     def startTest(self, test: unittest.TestCase) -> None:
+        # Models a plain class got in setUpClass stay held for the rest of the
+        # run (unittest tells a result nothing of class boundaries), and are
+        # checked after every test.
         self._tcbase_token = guard.enter_test()
         super().startTest(test)
 

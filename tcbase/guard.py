@@ -1,20 +1,22 @@
 """The guard: a shared model must leave each test as it entered it.
 
 Models are fingerprinted when they enter the cache. Each hand-out is noted for
-the test that is running (or, outside any test, for the enclosing class or
-module), and checked when that scope ends: a structural change fails it and
-evicts the model; a change of plain attributes is a warning, fatal in strict
-mode.
+the test that is running and checked when it ends; a model received outside
+any test (``setUpClass``, a wide fixture) is held by its scope and checked
+after each test in it, and when the scope ends. A structural change fails the
+test (or scope) and evicts the model; a change of plain attributes is a
+warning, fatal in strict mode.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import warnings
 from typing import Any
 
-from . import fingerprint, settings
+from . import fingerprint, overrides, settings
 from .errors import SharedModelMutated, TcbaseWarning
 
 logger = logging.getLogger("tcbase")
@@ -32,8 +34,14 @@ def enabled() -> bool:
 
 
 def take(model: Any, ignore: frozenset[str]) -> Any:
-    """Fingerprint a model entering the cache; None with the guard off."""
-    return fingerprint.take(model, ignore) if enabled() else None
+    """Fingerprint a model entering the cache; None with the guard off.
+
+    A model can only be a torch module if torch is imported already: the guard
+    never imports it for a model that is not one.
+    """
+    if not enabled() or "torch" not in sys.modules:
+        return None
+    return (fingerprint.take(model, ignore), overrides.take(model))
 
 
 def enter_test() -> tuple[bool, dict[Any, None]]:
@@ -66,19 +74,71 @@ def forget(key: Any) -> None:
 
 
 def check_test(where: str) -> None:
-    """Check, and forget, the models handed out in the current test."""
+    """Check the models of the test that ends: its own, and those held around it.
+
+    Models the test received are forgotten; models received outside any test
+    (``setUpClass``, a class- or module-scoped fixture) stay held, and are
+    checked after every test, so that the test that changed one is blamed.
+    """
     with _lock:
-        keys = list(_test_handouts)
+        keys = list(dict.fromkeys([*_test_handouts, *_outside_handouts]))
         _test_handouts.clear()
     check(keys, where)
 
 
+def hold(key: Any) -> None:
+    """Note a model received outside any test (by a class or a wide fixture)."""
+    with _lock:
+        _outside_handouts[key] = None
+
+
+class outside_tests:
+    """Within this block, hand-outs are held by the enclosing scope."""
+
+    def __enter__(self) -> None:
+        with _lock:
+            self._was = _in_test[0]
+            _in_test[0] = False
+
+    def __exit__(self, *exc_info: Any) -> None:
+        with _lock:
+            _in_test[0] = self._was
+
+
+_deferred: list[str] = []
+_last_scope: list[Any] = [None]
+
+
+def precheck_held(scope: Any, where: str) -> None:
+    """Before the first test of a new class, check what its set-up received.
+
+    A change made in ``setUpClass`` (or a wide fixture) is no test's fault:
+    the model is evicted and the failure is kept for the scope's end.
+    """
+    if _last_scope[0] is scope:
+        return
+    _last_scope[0] = scope
+    with _lock:
+        keys = list(_outside_handouts)
+    try:
+        check(keys, where)
+    except SharedModelMutated as error:
+        _deferred.append(str(error))
+
+
 def check_outside(where: str) -> None:
-    """Check, and forget, the models handed out outside any test."""
+    """Check, and forget, the models held outside tests: their scope ends."""
     with _lock:
         keys = list(_outside_handouts)
         _outside_handouts.clear()
-    check(keys, where)
+        deferred = list(_deferred)
+        _deferred.clear()
+    try:
+        check(keys, where)
+    except SharedModelMutated as error:
+        deferred.append(str(error))
+    if deferred:
+        raise SharedModelMutated("\n".join(deferred))
 
 
 def check(keys: list[Any], where: str) -> None:
@@ -90,17 +150,20 @@ def check(keys: list[Any], where: str) -> None:
         entry, model = cache.entry_and_model(key)
         if entry is None or entry.fingerprint is None:
             continue
+        (stored, stored_extra) = entry.fingerprint
         now = fingerprint.take(model, entry.guard_ignore)
-        if fingerprint.same(entry.fingerprint, now):
+        extra = overrides.take(model)
+        if fingerprint.same(stored, now) and extra == stored_extra:
             continue
-        changes = fingerprint.diff(entry.fingerprint, now, limit=SHOWN)
+        changes = fingerprint.diff(stored, now, limit=SHOWN)
+        extra_changes = overrides.diff(stored_extra, extra)
         strict = settings.current.guard == "strict"
-        if changes.structural_total or strict:
+        if changes.structural_total or extra_changes or strict:
             cache.evict(key, guard_violation=True)
-            failures.append(_describe(entry, changes, where))
+            failures.append(_describe(entry, extra_changes + changes.lines(), where))
             logger.warning("guard: %s changed %s; evicted", where, entry.model_id)
             continue
-        entry.fingerprint = now
+        entry.fingerprint = (now, extra)
         warnings.warn(
             f"{where} changed plain attributes of the shared model "
             f"{entry.model_id!r}: {'; '.join(changes.lines())}. They are kept; "
@@ -113,8 +176,8 @@ def check(keys: list[Any], where: str) -> None:
         raise SharedModelMutated("\n".join(failures))
 
 
-def _describe(entry: Any, changes: Any, where: str) -> str:
-    lines = "\n".join(f"  {line}" for line in changes.lines())
+def _describe(entry: Any, changes: list[str], where: str) -> str:
+    lines = "\n".join(f"  {line}" for line in changes)
     return (
         f"{where} changed the shared model {entry.model_id!r} [{entry.builder}]; "
         "tcbase evicted it, so the next test gets a fresh build:\n"

@@ -6,6 +6,7 @@ Loaded through the ``pytest11`` entry point. The fixtures ``hf_config`` and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import unittest
 from collections.abc import Callable
@@ -68,7 +69,11 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+_SETTINGS_BEFORE = pytest.StashKey[settings.Settings]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SETTINGS_BEFORE] = dataclasses.replace(settings.current)
     report.claim()
     config.stash[_WORKER_REPORTS] = {}
     if config.getoption("tcbase_audit"):
@@ -111,6 +116,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Any) -> Any:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     token = guard.enter_test() if _is_unittest_item(item) else None
+    scope = _scope_of(item)
+    guard.precheck_held(scope, f"the set-up of {getattr(scope, '__qualname__', scope)}")
     try:
         result = yield
         guard.check_test(item.nodeid)
@@ -118,6 +125,16 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     finally:
         if token is not None:
             guard.leave_test(token)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: Any) -> Any:
+    # A class-, module- or session-scoped fixture's models outlive the test
+    # that first set it up: they are held, and checked after every test.
+    if fixturedef.scope == "function":
+        return (yield)
+    with guard.outside_tests():
+        return (yield)
 
 
 def _scope_of(item: Any) -> Any:
@@ -159,6 +176,13 @@ def tcbase_cache() -> Any:
 
 def _report_path(config: pytest.Config) -> str | None:
     return config.getoption("tcbase_report") or os.environ.get(REPORT_ENV) or None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Options hold for this session only (pytest.main may run several).
+    before = config.stash.get(_SETTINGS_BEFORE, None)
+    if before is not None:
+        settings.current.__dict__.update(before.__dict__)
 
 
 @pytest.hookimpl(optionalhook=True)

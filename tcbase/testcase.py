@@ -46,6 +46,7 @@ class CachedArtifactsMixin:
             return cache.get_built_model(user_config)
         key, model = cache.built_model_and_key(user_config)
         if guard.enabled():
+            guard.hold(key)
             self_or_cls.addClassCleanup(
                 guard.check, [key], f"{self_or_cls.__qualname__}.setUpClass"
             )
@@ -63,6 +64,7 @@ class CachedArtifactsMixin:
         if "_tcbase_guards_class_scope" not in klass.__dict__:
             klass._tcbase_guards_class_scope = True
             klass.addClassCleanup(guard.check_outside, f"{klass.__qualname__} (class)")
+        guard.precheck_held(klass, f"{klass.__qualname__}.setUpClass")
         # Added first, so it runs after the test's own cleanups.
         self.addCleanup(guard.check_test, self.id())
         try:

@@ -232,18 +232,39 @@ class GuardTest(IsolatedCacheTest):
         self.assertTrue(result.wasSuccessful(), failure_text(result))
         self.assertEqual(seen[1][0].proj.weight.dtype, torch.bfloat16)
 
-    def test_a_model_from_setupclass_changed_by_a_test_fails_the_class(self):
+    def test_a_setupclass_model_changed_by_a_test_fails_that_test(self):
         def setup_class(cls):
             cls.model = cls.built_model(BlockConfig())
+
+        def test_reads(case):
+            case.assertEqual(case.model[0].proj.weight.dtype, torch.bfloat16)
 
         def test_mutates(case):
             case.model[0].proj.to(torch.float32)
 
-        result, _ = run_tests(test_mutates, setup_class=setup_class)
-        self.assertEqual(len(result.errors) + len(result.failures), 1)
-        self.assertIn(
-            "Sample.setUpClass changed the shared model", failure_text(result)
+        def test_asks_again(case):
+            case.assertIsNot(case.built_model(BlockConfig()), case.model)
+
+        result, _ = run_tests(
+            test_reads, test_mutates, test_asks_again, setup_class=setup_class
         )
+        self.assertEqual(failed_tests(result), ["test_1"])
+        self.assertIn(
+            "tests.test_guard.Sample.test_1 changed the shared model",
+            failure_text(result),
+        )
+        self.assertEqual(tcbase.cache_info().guard_violations, 1)
+
+    def test_a_setupclass_model_changed_in_setupclass_fails_the_class(self):
+        def setup_class(cls):
+            cls.model = cls.built_model(BlockConfig())
+            cls.model.train()
+
+        def test_reads(case):
+            pass
+
+        result, _ = run_tests(test_reads, setup_class=setup_class)
+        self.assertIn("Sample.setUpClass", failure_text(result))
         self.assertEqual(tcbase.cache_info().guard_violations, 1)
 
     def test_models_from_the_free_function_are_guarded_in_mixin_tests(self):
