@@ -31,9 +31,19 @@ def parse_guard(value: str, source: str) -> str:
     return mode
 
 
+def parse_flag(value: str, source: str) -> bool:
+    """Turn an on/off setting into a bool; refuse anything else."""
+    spelled = value.strip().lower()
+    if spelled in ("", "0", "false", "no", "off"):
+        return False
+    if spelled in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{source}={value!r} is neither on (1) nor off (0)")
+
+
 def parse_max_models(value: str, source: str) -> int | None:
     """Turn a bound on cached models into a positive int, or None for no bound."""
-    spelled = str(value).strip()
+    spelled = str(value).strip().lower()
     if spelled in ("", "0", "none"):
         return None
     try:
@@ -51,7 +61,7 @@ def parse_max_models(value: str, source: str) -> int | None:
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     environ = os.environ if environ is None else environ
     return Settings(
-        audit=environ.get("TCBASE_AUDIT", "").strip().lower() in ("1", "true", "yes"),
+        audit=parse_flag(environ.get("TCBASE_AUDIT", ""), "TCBASE_AUDIT"),
         guard=parse_guard(environ.get("TCBASE_GUARD", "on"), "TCBASE_GUARD"),
         max_models=parse_max_models(
             environ.get("TCBASE_MAX_MODELS", ""), "TCBASE_MAX_MODELS"
