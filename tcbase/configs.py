@@ -71,8 +71,7 @@ def copy_config(config: Any) -> Any:
     try:
         return copy.deepcopy(config)
     except Exception as error:
-        culprit = _uncopyable_attribute(config)
-        what = f"its field {culprit!r}" if culprit else "it"
+        what = _what_cannot_be_copied(config, "field")
         raise ArtifactError(
             f"cannot copy the {type(config).__qualname__} config of "
             f"{model_id_of(config)!r}: {what} cannot be deep-copied "
@@ -85,14 +84,15 @@ def copy_config(config: Any) -> Any:
 _ABSENT = object()
 
 
-def _uncopyable_attribute(config: Any) -> str | None:
+def _what_cannot_be_copied(config: Any, noun: str) -> str:
+    """Name the first field or attribute of ``config`` that deepcopy refuses."""
     names = dict.fromkeys([*field_names(config), *getattr(config, "__dict__", {})])
     for name in names:
         try:
             copy.deepcopy(getattr(config, name))
         except Exception:
-            return name
-    return None
+            return f"its {noun} {name!r}"
+    return "it"
 
 
 def copy_hf_config(config: Any, model_id: str, warned: set[str]) -> Any:
@@ -115,8 +115,7 @@ def copy_hf_config(config: Any, model_id: str, warned: set[str]) -> Any:
         if rebuilt != config:
             raise ValueError("the rebuilt config differs from the cached one")
     except Exception as error:
-        culprit = _uncopyable_attribute(config)
-        what = f"its attribute {culprit!r}" if culprit else "it"
+        what = _what_cannot_be_copied(config, "attribute")
         raise ArtifactError(
             f"cannot hand out a copy of the config of {model_id!r}: {what} cannot "
             f"be deep-copied ({type(deep_copy_error).__name__}: {deep_copy_error}), "

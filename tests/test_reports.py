@@ -49,6 +49,17 @@ def test_function(built_model, hf_config):
 """.replace("QWEN3", repr(TINY_QWEN3))
 
 
+XDIST_WITH_REPORT = [
+    "-m",
+    "pytest",
+    "-p",
+    "no:cacheprovider",
+    "-n",
+    "2",
+    "--tcbase-report=r.json",
+]
+
+
 def read_json(path):
     with open(path, encoding="utf-8") as stream:
         return json.load(stream)
@@ -103,17 +114,7 @@ class ReportTest(unittest.TestCase):
         )
 
     def test_under_xdist_the_controller_sums_what_the_workers_built(self):
-        finished = self.run_here(
-            [
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-n",
-                "2",
-                "--tcbase-report=r.json",
-            ]
-        )
+        finished = self.run_here(XDIST_WITH_REPORT)
         self.assertEqual(finished.returncode, 0, finished.stdout + finished.stderr)
         document = read_json(os.path.join(self.directory, "r.json"))
         self.assertEqual(document["model_builds"], self.real_builds())
@@ -150,17 +151,7 @@ class ReportTest(unittest.TestCase):
             self.directory,
             {"test_crash.py": "import os\n\ndef test_crash():\n    os._exit(3)\n"},
         )
-        finished = self.run_here(
-            [
-                "-m",
-                "pytest",
-                "-p",
-                "no:cacheprovider",
-                "-n",
-                "2",
-                "--tcbase-report=r.json",
-            ]
-        )
+        finished = self.run_here(XDIST_WITH_REPORT)
         self.assertIn("sent no figures", finished.stdout)
         document = read_json(os.path.join(self.directory, "r.json"))
         self.assertIn(False, [w["sent"] for w in document["workers"]])
