@@ -10,7 +10,7 @@ import gc
 import operator
 import weakref
 from dataclasses import dataclass, field
-from itertools import chain, compress, zip_longest
+from itertools import chain, compress, repeat, zip_longest
 from operator import attrgetter, itemgetter
 from types import ModuleType
 from typing import Any
@@ -50,17 +50,20 @@ _NO_HOOKS = ((),) * len(_HOOK_DICTS)
 _OWN_KEYS = ("training", "_is_full_backward_hook")
 
 _get_dict = attrgetter("__dict__")
-_get_modules = itemgetter("_modules")
-_get_params = itemgetter("_parameters")
-_get_buffers = itemgetter("_buffers")
+_get_tree = itemgetter("_modules", "_parameters", "_buffers")
 _get_hooks = itemgetter(*_HOOK_DICTS)
 _get_meta = attrgetter("shape", "dtype", "device", "requires_grad", "_version")
 _values = dict.values
 _getitem = dict.__getitem__
+_getitem_seq = operator.getitem
+_ALL = slice(None)
 # operator.call is Python 3.11+; the slot wrapper does the same, a little slower.
 _call_getter = getattr(operator, "call", itemgetter.__call__)
 
+# Keys _scan() leaves out: torch's own, and "forward", recorded on its own
+# (_FORWARDS) whether plain or not.
 _internal_keys: frozenset[str] = frozenset()
+_FORWARD_NAMES = repeat("forward")
 _handle_class: Any = None
 _module_class: Any = None
 
@@ -70,7 +73,7 @@ def _load_torch() -> None:
     import torch
     from torch.utils.hooks import RemovableHandle
 
-    _internal_keys = frozenset(torch.nn.Module().__dict__) | {"training"}
+    _internal_keys = frozenset(torch.nn.Module().__dict__) | {"training", "forward"}
     _handle_class = RemovableHandle
     _module_class = torch.nn.Module
 
@@ -90,7 +93,10 @@ def _is_plain(value: Any) -> bool:
 _ROOTS, _CLASSES, _ROOT_IDS, _KID_COUNTS, _KID_NAMES, _KID_IDS = range(6)
 _PLAIN_KEYS, _PLAIN_VALUES, _HOOKS = range(6, 9)
 _TENSOR_COUNTS, _TENSOR_NAMES, _TENSOR_IDS, _META, _WRAPPER = range(9, 14)
-_EMPTY_KEY: tuple = ((),) * 14
+# Forwards patched on instances ("forward" in a module's __dict__, as tests do with
+# ``layer.forward = ...``): (module indices, ids of the functions).
+_FORWARDS = 14
+_EMPTY_KEY: tuple = ((),) * 15
 _SHARED = (
     _CLASSES,
     _KID_COUNTS,
@@ -161,21 +167,46 @@ def same(before: Fingerprint, after: Fingerprint) -> bool:
 class _Plan:
     """What take() learnt from a model last time; strings, ints and types only."""
 
-    __slots__ = ("key", "lengths", "ignore", "getters", "others", "hook_epoch")
+    __slots__ = (
+        "key",
+        "lengths",
+        "ignore",
+        "getters",
+        "cuts",
+        "with_others",
+        "other_cuts",
+        "forwards",
+        "hook_epoch",
+    )
 
     def __init__(
-        self, lengths: tuple, ignore: frozenset, getters: list, others: tuple
+        self, lengths: tuple, ignore: frozenset, scans: list, forwards: tuple
     ) -> None:
         self.key: tuple = ()
         # len(module.__dict__) of each module: with the keys below all present, an
         # unchanged length means an unchanged set of attribute names.
         self.lengths = lengths
         self.ignore = ignore
-        # One itemgetter per module, for "training" and its plain attributes.
-        self.getters = getters
-        # (module indices, names) of the attributes that were not plain, to notice
-        # one that becomes plain.
-        self.others = others
+        # One itemgetter per module, for "training" and its plain attributes, then
+        # the names of the attributes that were not plain (to notice one that goes
+        # or becomes plain): one lookup per module __dict__ reads both.
+        self.getters = [itemgetter(*keys, *others) for keys, others in scans]
+        # What _read() slices off each getter's tuple: the plain values (all of it
+        # when there are no others: t[:] is t), and the others.
+        cut: dict[int, slice] = {}
+        self.cuts = [
+            cut.setdefault(len(keys), slice(len(keys))) if others else _ALL
+            for keys, others in scans
+        ]
+        self.with_others = [bool(others) for _, others in scans]
+        rest: dict[int, slice] = {}
+        self.other_cuts = [
+            rest.setdefault(len(keys), slice(len(keys), None))
+            for keys, others in scans
+            if others
+        ]
+        # Indices of the modules with "forward" in their __dict__.
+        self.forwards = forwards
         # RemovableHandle.next_id when the model was last seen without hooks, else
         # None. The counter grows with every hook registered anywhere, so if it has
         # not moved, the model still has no hooks.
@@ -283,11 +314,19 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
     kid_counts: list = []
     kid_names: list = []
     kid_ids: list = []
+    param_dicts: list = []
+    buffer_dicts: list = []
     while level:
         classes += map(type, level)
         level_dicts = list(map(_get_dict, level))
         dicts += level_dicts
-        level_mods = list(map(_get_modules, level_dicts))
+        # One lookup of the three per module __dict__ (each pass over 10^5 dicts
+        # misses the cache anew), flat, then taken apart by slicing.
+        flat = list(chain.from_iterable(map(_get_tree, level_dicts)))
+        level_mods = flat[0::3]
+        param_dicts += flat[1::3]
+        buffer_dicts += flat[2::3]
+        del flat
         counts = list(map(len, level_mods))
         kid_counts += counts
         full = list(compress(level_mods, counts))  # most modules are leaves
@@ -300,8 +339,8 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
         level = kids
     lengths = tuple(map(len, dicts))
     # All modules' parameters, then all modules' buffers.
-    tensor_dicts = list(map(_get_params, dicts))
-    tensor_dicts += map(_get_buffers, dicts)
+    tensor_dicts = param_dicts + buffer_dicts
+    del param_dicts, buffer_dicts
     if ignore:
         tensor_dicts = _without(tensor_dicts, ignore)
     tensor_counts = tuple(map(len, tensor_dicts))
@@ -329,6 +368,7 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
         tensor_ids,
         meta,
         wrapper,
+        None,
     ]
 
     # Share what is unchanged with the last snapshot: memory, and == becomes "is".
@@ -353,10 +393,11 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
     # changed, check they are still plain; anything else means scanning everything.
     values = None
     if same_layout:
-        indices, names = plan.others
         try:
-            values = tuple(map(_call_getter, plan.getters, dicts))
-            others = list(map(_getitem, map(dicts.__getitem__, indices), names))
+            values, others = _read(plan, dicts)
+            forwards = plan.forwards
+            patched = map(_getitem, map(dicts.__getitem__, forwards), _FORWARD_NAMES)
+            key[_FORWARDS] = (forwards, tuple(map(id, patched)))
         except KeyError:  # an attribute went: scan
             values = None
         else:
@@ -377,13 +418,13 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
             del others
     if values is None:
         scans = [_scan(attrs, ignore) for attrs in dicts]
-        getters = [itemgetter(*keys) for keys, _ in scans]
-        values = tuple(map(_call_getter, getters, dicts))
         key[_PLAIN_KEYS] = tuple(keys for keys, _ in scans)
-        indices = tuple(i for i, (_, rest) in enumerate(scans) for _ in rest)
-        names = tuple(chain.from_iterable(rest for _, rest in scans))
+        forwards = tuple(i for i, attrs in enumerate(dicts) if "forward" in attrs)
+        patched = (dicts[i]["forward"] for i in forwards)
+        key[_FORWARDS] = (forwards, tuple(map(id, patched)))
         hook_epoch = None
-        plan = _Plan(lengths, ignore, getters, (indices, names))
+        plan = _Plan(lengths, ignore, scans, forwards)
+        values = _read(plan, dicts)[0]
     else:
         key[_PLAIN_KEYS] = plan.key[_PLAIN_KEYS]
         hook_epoch = plan.hook_epoch
@@ -411,6 +452,15 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
         plans[ignore] = plan
     plan.key = final
     return final
+
+
+def _read(plan: _Plan, dicts: list) -> tuple[tuple, list]:
+    """Each module's plain values (a tuple per module) and its other attributes
+    (flat); KeyError if an attribute the plan knows has gone."""
+    read = list(map(_call_getter, plan.getters, dicts))
+    values = tuple(map(_getitem_seq, read, plan.cuts))
+    others = compress(read, plan.with_others)
+    return values, list(chain.from_iterable(map(_getitem_seq, others, plan.other_cuts)))
 
 
 def _scan(attrs: dict, ignore: frozenset) -> tuple[tuple[str, ...], list[str]]:
@@ -488,7 +538,7 @@ class Changes:
 class _View:
     """One module of a fingerprint, unpacked for diff()."""
 
-    __slots__ = ("name", "cls", "kids", "tensors", "plain", "hooks")
+    __slots__ = ("name", "cls", "kids", "tensors", "plain", "hooks", "forward")
 
     def __init__(self, cls: type) -> None:
         self.name = ""
@@ -497,6 +547,7 @@ class _View:
         self.tensors: dict[str, tuple] = {}
         self.plain: dict[str, Any] = {}
         self.hooks: tuple = _NO_HOOKS
+        self.forward: int | None = None  # id of a forward patched on the instance
 
 
 def _join(prefix: str, name: str) -> str:
@@ -527,6 +578,8 @@ def _unpack(key: tuple) -> tuple[dict[str, _View], dict[int, type]]:
         view.plain = dict(zip(keys, values, strict=True))
     for index, found in key[_HOOKS]:
         views[index].hooks = found
+    for index, forward_id in zip(*key[_FORWARDS] or ((), ()), strict=True):
+        views[index].forward = forward_id
     meta = iter(key[_META])
     tensor_names = iter(key[_TENSOR_NAMES])
     tensor_ids = iter(key[_TENSOR_IDS])
@@ -593,6 +646,13 @@ def diff(before: Fingerprint, after: Fingerprint, limit: int = 10) -> Changes:
     for name in new_roots:
         if name not in old_roots:
             structural.add(f"{label(name)}: added")
+    for name in (*old, *(name for name in new if name not in old)):
+        was, now = old.get(name), new.get(name)
+        old_forward = None if was is None else was.forward
+        new_forward = None if now is None else now.forward
+        if old_forward != new_forward:
+            change = "replaced" if new_forward is not None else "restored"
+            structural.add(f"{label(name)}: forward {change} on the instance")
     for name, was in old.items():
         now = new.get(name)
         if now is None or covered(name):

@@ -250,8 +250,34 @@ class TinyModelTest(unittest.TestCase):
 
     def test_non_plain_attribute_is_not_recorded(self) -> None:
         self.model[0].table = {"a": 1}
-        self.model[0].forward = lambda x: x
+        self.model[0].helper = lambda x: x
         self.assertEqual(self.before, take(self.model))
+
+    def test_forward_patched_on_an_instance(self) -> None:
+        self.model[0].forward = lambda x: x
+        patched = take(self.model)
+        self.assertEqual(
+            diff(self.before, patched).structural,
+            ["0: forward replaced on the instance"],
+        )
+        self.model[0].forward = lambda x: x + 1
+        self.assertEqual(
+            diff(patched, take(self.model)).structural,
+            ["0: forward replaced on the instance"],
+        )
+        del self.model[0].forward
+        after = take(self.model)
+        self.assertEqual(
+            diff(patched, after).structural, ["0: forward restored on the instance"]
+        )
+        self.assertEqual(self.before, after)
+
+    def test_forward_patched_on_the_root(self) -> None:
+        self.model.forward = None
+        self.assertEqual(
+            diff(self.before, take(self.model)).lines(),
+            ["Sequential: forward replaced on the instance"],
+        )
 
     def test_plain_attribute_turned_into_a_tensor_is_no_longer_recorded(self) -> None:
         value = torch.tensor(1.0)
@@ -399,6 +425,11 @@ def _mutations(model: nn.Sequential) -> list:
         lambda: setattr(norm, "pair", (nn.ReLU(), 1)),
         lambda: setattr(norm, "pair", (2, 1)),
         lambda: model.train(),
+        lambda: setattr(norm, "forward", lambda x: x),
+        lambda: setattr(norm, "forward", lambda x: x),
+        lambda: (delattr(norm, "forward"), setattr(norm, "other", 1)),
+        lambda: (delattr(norm, "other"), setattr(block, "forward", None)),
+        lambda: (delattr(block, "forward"), setattr(block, "count", 3)),
     ]
 
 
