@@ -71,10 +71,14 @@ class DenseAndMoeModelsTest(tcbase.TensorCastTestCase):
             for name, tensor in (*model.named_parameters(), *model.named_buffers())
             if tensor.device.type != "meta"
         ]
+        # Newer transformers keep an MoE router in float32, whatever the dtype.
         wrong_dtype = [
             (name, parameter.dtype)
             for name, parameter in model.named_parameters()
             if parameter.dtype != dtype
+            and not (
+                name.endswith("mlp.gate.weight") and parameter.dtype == torch.float32
+            )
         ]
         self.assertEqual(off_meta, [])
         self.assertEqual(wrong_dtype, [])

@@ -23,11 +23,21 @@ class _GuardedResult(unittest.TextTestResult):
         self._tcbase_token = guard.enter_test()
         super().startTest(test)
 
+    _tcbase_passed: unittest.TestCase | None = None
+
+    def addSuccess(self, test: unittest.TestCase) -> None:
+        # Reported in stopTest, once the guard has had its say.
+        self._tcbase_passed = test
+
     def stopTest(self, test: unittest.TestCase) -> None:
+        passed, self._tcbase_passed = self._tcbase_passed is test, None
         try:
             guard.check_test(test.id())
         except AssertionError:
             self.addFailure(test, sys.exc_info())
+        else:
+            if passed:
+                super().addSuccess(test)
         finally:
             guard.leave_test(self._tcbase_token)
         super().stopTest(test)

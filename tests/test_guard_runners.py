@@ -117,6 +117,19 @@ class GuardUnderRunnersTest(unittest.TestCase):
         self.assertIn("FAILED (failures=1)", finished.stderr)
         self.assertIn("guard violations 1", finished.stderr)
 
+    def test_python_m_tcbase_reports_a_guarded_test_once(self):
+        finished = run_python(["-m", "tcbase", "-v", "test_legacy"], cwd=self.directory)
+        self.assertIn(
+            "test_a_mutates (test_legacy.Legacy.test_a_mutates) ... FAIL",
+            finished.stderr,
+        )
+        self.assertNotIn(
+            "test_a_mutates (test_legacy.Legacy.test_a_mutates) ... ok", finished.stderr
+        )
+        self.assertIn(
+            "test_b_fresh (test_legacy.Legacy.test_b_fresh) ... ok", finished.stderr
+        )
+
     def test_the_environment_turns_the_guard_off_under_unittest(self):
         finished = run_python(
             ["-m", "tcbase", "test_legacy"], cwd=self.directory, TCBASE_GUARD="0"
