@@ -309,17 +309,14 @@ def _build_and_store(
 ) -> tuple[Any, Any]:
     model_id = model_id_of(user_config)
     snapshot = copy_config(user_config)
+    explicit = _explicit_key(builder, snapshot) if builder.key is not None else None
     if builder.prepare is not None:
         builder.prepare()
-    if builder.key is not None:
-        model, seconds, _ = _timed_build(builder, snapshot, model_id, None, flight)
-        key = _explicit_key(builder, snapshot)
+    model, seconds, fields = _timed_build(builder, snapshot, model_id, explicit, flight)
+    if explicit is not None:
+        key, path = explicit, None
         key_fields = {"key": repr(builder.key(snapshot))}
-        path = None
     else:
-        model, seconds, fields = _timed_build(
-            builder, snapshot, model_id, user_config, flight
-        )
         path = _path(snapshot, fields)
         key = (builder, path)
         key_fields = describe_fields(snapshot, fields)
@@ -341,50 +338,53 @@ def _build_and_store(
 
 
 def _timed_build(
-    builder: Builder, snapshot: Any, model_id: str, traced_from: Any, flight: Flight
+    builder: Builder, snapshot: Any, model_id: str, explicit: Any, flight: Flight
 ) -> tuple[Any, float, list[str]]:
-    """Build from a copy; return the model, its seconds and the fields it read.
+    """Build from a copy of ``snapshot``; return the model, seconds, fields read.
 
-    With ``traced_from`` the builder gets a traced copy of it, else a plain copy
-    of ``snapshot`` (explicit keys need no tracing).
+    Without an ``explicit`` key the builder gets a traced copy, whose reads
+    become the key; with one it gets a plain copy.
     """
-    traced = TracedCopy(traced_from) if traced_from is not None else None
-    work = traced.config if traced is not None else copy_config(snapshot)
+    traced = TracedCopy(snapshot) if explicit is None else None
     if traced is not None:
         flight.follow(traced.read_fields, _value_reader(snapshot))
     started = time.perf_counter()
     try:
         if traced is None:
-            model = builder.build(work)
+            model = builder.build(copy_config(snapshot))
         else:
             with traced:
-                model = builder.build(work)
+                model = builder.build(traced.config)
     except unittest.SkipTest:
         raise  # a builder may skip the test that asked; nothing to remember
     except Exception as error:
         fields = traced.read_fields() if traced is not None else []
-        key_fields = describe_fields(snapshot, fields) if traced else {}
-        _remember_failure(builder, snapshot, fields, model_id, error)
+        _remember_failure(builder, snapshot, fields, model_id, error, explicit)
         raise ArtifactError(
             f"building {model_id!r} with {builder.name} failed: "
-            f"{type(error).__name__}: {error}; key fields read: {key_fields}"
+            f"{type(error).__name__}: {error}; "
+            f"key fields read: {describe_fields(snapshot, fields)}"
         ) from error
     seconds = time.perf_counter() - started
     return model, seconds, traced.read_fields() if traced is not None else []
 
 
 def _remember_failure(
-    builder: Builder, snapshot: Any, fields: list[str], model_id: str, error: Exception
+    builder: Builder,
+    snapshot: Any,
+    fields: list[str],
+    model_id: str,
+    error: Exception,
+    explicit: Any,
 ) -> None:
     """Store the failure under the fields read before it, or the explicit key."""
     failure = _Failure.of(f"building {model_id!r}", error)
+    if explicit is not None:
+        with _LOCK:
+            _KEYED_FAILURES[explicit] = failure
+        return
     try:
-        if builder.key is not None:
-            key = _explicit_key(builder, snapshot)
-            with _LOCK:
-                _KEYED_FAILURES[key] = failure
-        else:
-            _index(builder, snapshot, _path(snapshot, fields), failure)
+        _index(builder, snapshot, _path(snapshot, fields), failure)
     except TypeError:
         # A read value that cannot be frozen cannot key a failure either; the
         # next request then builds, and fails, again.
