@@ -73,15 +73,17 @@ def forget(key: Any) -> None:
         _outside_handouts.pop(key, None)
 
 
-def check_test(where: str) -> None:
+def check_test(where: str, *, held: bool = True) -> None:
     """Check the models of the test that ends: its own, and those held around it.
 
     Models the test received are forgotten; models received outside any test
     (``setUpClass``, a class- or module-scoped fixture) stay held, and are
     checked after every test, so that the test that changed one is blamed.
+    ``held=False`` checks only the test's own, for a second look at its end.
     """
     with _lock:
-        keys = list(dict.fromkeys([*_test_handouts, *_outside_handouts]))
+        around = list(_outside_handouts) if held else []
+        keys = list(dict.fromkeys([*_test_handouts, *around]))
         _test_handouts.clear()
     check(keys, where)
 
