@@ -38,7 +38,9 @@ def structure(model: Any) -> list[tuple]:
             for name, value in sorted(state.items())
         ]
     rows: list[tuple] = []
-    for name, module in model.named_modules(remove_duplicate=False):
+    # Each module once, under its first name (as the fingerprint walks): a module
+    # that is its own descendant would otherwise recurse without end.
+    for name, module in model.named_modules():
         rows.append(("module", name, type(module).__qualname__, module.training))
         for kind, tensors in (
             ("param", module._parameters),

@@ -129,7 +129,7 @@ class Fingerprint:
 
     @property
     def modules(self) -> int:
-        """Modules recorded (a module reachable by two names counts twice)."""
+        """Modules recorded, each once (however many names reach it)."""
         return len(self._key[_CLASSES])
 
     @property
@@ -306,9 +306,22 @@ def _find_roots(obj: Any) -> list[tuple[str, Any]]:
     return found
 
 
-def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
+def _take(
+    roots: list, ignore: frozenset, wrapper: tuple, owner: Any, careful: bool = False
+) -> tuple:
+    plans = _plans.get(owner)
+    plan = None if plans is None else plans.get(ignore)
+    # Each module is entered once, as named_modules() does: a module reachable by
+    # two names, or its own descendant, is walked the first time it is reached. The
+    # careful walk filters each level through the ids seen; the quick one does not,
+    # and is kept only when it met the same modules as the last snapshot, which was
+    # walked with care (so no module was met twice). It gives up as soon as it meets
+    # more modules than that (which a module its own descendant makes endless).
+    careful = careful or plan is None
+    limit = None if careful else len(plan.key[_CLASSES])
     level = [module for _, module in roots]
     root_ids = tuple(map(id, level))
+    seen = {_NONE_ID, *root_ids}
     classes: list = []
     dicts: list = []
     kid_counts: list = []
@@ -318,6 +331,8 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
     buffer_dicts: list = []
     while level:
         classes += map(type, level)
+        if limit is not None and len(classes) > limit:
+            return _take(roots, ignore, wrapper, owner, careful=True)
         level_dicts = list(map(_get_dict, level))
         dicts += level_dicts
         # One lookup of the three per module __dict__ (each pass over 10^5 dicts
@@ -336,7 +351,15 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
         kid_ids += ids
         if _NONE_ID in ids:
             kids = [kid for kid in kids if kid is not None]
+        if careful:
+            kids = [
+                kid for kid in kids if id(kid) not in seen and not seen.add(id(kid))
+            ]
         level = kids
+    if not careful:
+        if plan.key[_KID_IDS] != kid_ids:
+            return _take(roots, ignore, wrapper, owner, careful=True)
+        kid_ids = plan.key[_KID_IDS]
     lengths = tuple(map(len, dicts))
     # All modules' parameters, then all modules' buffers.
     tensor_dicts = param_dicts + buffer_dicts
@@ -372,8 +395,6 @@ def _take(roots: list, ignore: frozenset, wrapper: tuple, owner: Any) -> tuple:
     ]
 
     # Share what is unchanged with the last snapshot: memory, and == becomes "is".
-    plans = _plans.get(owner)
-    plan = None if plans is None else plans.get(ignore)
     if plan is not None:
         last = plan.key
         for index in _SHARED:
@@ -562,6 +583,7 @@ def _unpack(key: tuple) -> tuple[dict[str, _View], dict[int, type]]:
     names = list(roots)
     ids = list(key[_ROOT_IDS])
     children: list[list[int]] = [[] for _ in views]
+    seen = {_NONE_ID, *ids}  # as _take() walks: each module entered once
     kid_names = iter(key[_KID_NAMES])
     kid_ids = iter(key[_KID_IDS])
     for index, (view, count) in enumerate(zip(views, key[_KID_COUNTS], strict=True)):
@@ -569,7 +591,8 @@ def _unpack(key: tuple) -> tuple[dict[str, _View], dict[int, type]]:
         for _ in range(count):
             kid, kid_id = next(kid_names), next(kid_ids)
             view.kids[kid] = kid_id
-            if kid_id != _NONE_ID:
+            if kid_id not in seen:
+                seen.add(kid_id)
                 children[index].append(len(names))
                 names.append(_join(view.name, kid))
                 ids.append(kid_id)
