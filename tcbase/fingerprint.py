@@ -51,12 +51,16 @@ _OWN_KEYS = ("training", "_is_full_backward_hook")
 
 _get_dict = attrgetter("__dict__")
 _get_tree = itemgetter("_modules", "_parameters", "_buffers")
+# A level of the walk this wide is read in one pass rather than three: three passes
+# over its dicts cost less while they stay in the CPU cache, more once they do not.
+_WIDE_LEVEL = 4096
+_get_modules = itemgetter("_modules")
+_get_parameters = itemgetter("_parameters")
+_get_buffers = itemgetter("_buffers")
 _get_hooks = itemgetter(*_HOOK_DICTS)
 _get_meta = attrgetter("shape", "dtype", "device", "requires_grad", "_version")
 _values = dict.values
 _getitem = dict.__getitem__
-_getitem_seq = operator.getitem
-_ALL = slice(None)
 # operator.call is Python 3.11+; the slot wrapper does the same, a little slower.
 _call_getter = getattr(operator, "call", itemgetter.__call__)
 
@@ -172,9 +176,8 @@ class _Plan:
         "lengths",
         "ignore",
         "getters",
-        "cuts",
         "with_others",
-        "other_cuts",
+        "other_getters",
         "forwards",
         "hook_epoch",
     )
@@ -187,22 +190,15 @@ class _Plan:
         # unchanged length means an unchanged set of attribute names.
         self.lengths = lengths
         self.ignore = ignore
-        # One itemgetter per module, for "training" and its plain attributes, then
-        # the names of the attributes that were not plain (to notice one that goes
-        # or becomes plain): one lookup per module __dict__ reads both.
-        self.getters = [itemgetter(*keys, *others) for keys, others in scans]
-        # What _read() slices off each getter's tuple: the plain values (all of it
-        # when there are no others: t[:] is t), and the others.
-        cut: dict[int, slice] = {}
-        self.cuts = [
-            cut.setdefault(len(keys), slice(len(keys))) if others else _ALL
-            for keys, others in scans
-        ]
+        # One itemgetter per module, for "training" and its plain attributes; and
+        # one per module that has attributes that were not plain, for those (to
+        # notice one that goes or becomes plain), padded to two keys so that it
+        # returns a tuple.
+        self.getters = [itemgetter(*keys) for keys, _ in scans]
         self.with_others = [bool(others) for _, others in scans]
-        rest: dict[int, slice] = {}
-        self.other_cuts = [
-            rest.setdefault(len(keys), slice(len(keys), None))
-            for keys, others in scans
+        self.other_getters = [
+            itemgetter(*others, others[0]) if len(others) == 1 else itemgetter(*others)
+            for _, others in scans
             if others
         ]
         # Indices of the modules with "forward" in their __dict__.
@@ -335,13 +331,18 @@ def _take(
             return _take(roots, ignore, wrapper, owner, careful=True)
         level_dicts = list(map(_get_dict, level))
         dicts += level_dicts
-        # One lookup of the three per module __dict__ (each pass over 10^5 dicts
-        # misses the cache anew), flat, then taken apart by slicing.
-        flat = list(chain.from_iterable(map(_get_tree, level_dicts)))
-        level_mods = flat[0::3]
-        param_dicts += flat[1::3]
-        buffer_dicts += flat[2::3]
-        del flat
+        if len(level_dicts) < _WIDE_LEVEL:
+            level_mods = list(map(_get_modules, level_dicts))
+            param_dicts += map(_get_parameters, level_dicts)
+            buffer_dicts += map(_get_buffers, level_dicts)
+        else:
+            # One lookup of the three per module __dict__ (each pass over 10^5
+            # dicts misses the cache anew), flat, then taken apart by slicing.
+            flat = list(chain.from_iterable(map(_get_tree, level_dicts)))
+            level_mods = flat[0::3]
+            param_dicts += flat[1::3]
+            buffer_dicts += flat[2::3]
+            del flat
         counts = list(map(len, level_mods))
         kid_counts += counts
         full = list(compress(level_mods, counts))  # most modules are leaves
@@ -478,10 +479,10 @@ def _take(
 def _read(plan: _Plan, dicts: list) -> tuple[tuple, list]:
     """Each module's plain values (a tuple per module) and its other attributes
     (flat); KeyError if an attribute the plan knows has gone."""
-    read = list(map(_call_getter, plan.getters, dicts))
-    values = tuple(map(_getitem_seq, read, plan.cuts))
-    others = compress(read, plan.with_others)
-    return values, list(chain.from_iterable(map(_getitem_seq, others, plan.other_cuts)))
+    values = tuple(map(_call_getter, plan.getters, dicts))
+    with_others = compress(dicts, plan.with_others)
+    others = map(_call_getter, plan.other_getters, with_others)
+    return values, list(chain.from_iterable(others))
 
 
 def _scan(attrs: dict, ignore: frozenset) -> tuple[tuple[str, ...], list[str]]:

@@ -253,6 +253,27 @@ class TinyModelTest(unittest.TestCase):
         self.model[0].helper = lambda x: x
         self.assertEqual(self.before, take(self.model))
 
+    def test_an_attribute_that_becomes_plain_is_named_after_the_plan(self) -> None:
+        self.model[0].table = {"a": 1}  # one attribute that is not plain
+        self.model[1].table = {"a": 1}  # and two
+        self.model[1].helper = print
+        before = take(self.model)
+        take(self.model)  # the second take reads through the per-model plan
+        self.model[0].table = 3
+        self.model[1].helper = "x"
+        self.assertEqual(
+            diff(before, take(self.model)).plain,
+            ["0.table: set to 3", "1.helper: set to 'x'"],
+        )
+
+    def test_an_attribute_that_was_not_plain_deleted_is_no_change(self) -> None:
+        self.model[1].table = {"a": 1}
+        self.model[1].helper = print
+        before = take(self.model)
+        take(self.model)
+        del self.model[1].helper
+        self.assertEqual(before, take(self.model))
+
     def test_forward_patched_on_an_instance(self) -> None:
         self.model[0].forward = lambda x: x
         patched = take(self.model)
