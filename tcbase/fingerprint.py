@@ -311,12 +311,14 @@ def _take(
     # two names, or its own descendant, is walked the first time it is reached. The
     # careful walk filters each level through the ids seen; the quick one does not,
     # and is kept only when it met the same modules as the last snapshot, which was
-    # walked with care (so no module was met twice). It gives up as soon as it meets
-    # more modules than that (which a module its own descendant makes endless).
-    careful = careful or plan is None
-    limit = None if careful else len(plan.key[_CLASSES])
+    # walked with care (so no module was met twice), from the same roots. It gives
+    # up as soon as it meets more modules than that (which a module its own
+    # descendant makes endless). Same roots, the same child ids in the same order,
+    # and no more modules than the careful walk met mean no module was met twice.
     level = [module for _, module in roots]
     root_ids = tuple(map(id, level))
+    careful = careful or plan is None or plan.key[_ROOT_IDS] != root_ids
+    limit = None if careful else len(plan.key[_CLASSES])
     seen = {_NONE_ID, *root_ids}
     classes: list = []
     dicts: list = []

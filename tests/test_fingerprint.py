@@ -13,6 +13,7 @@ import weakref
 import torch
 from torch import nn
 
+from tcbase import fingerprint as fingerprints
 from tcbase.fingerprint import Changes, Fingerprint, diff, same, take
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,6 +63,10 @@ class Pipeline:
     def __init__(self, *models: nn.Module) -> None:
         self.stages = [Stage(model) for model in models]
         self.name = "pipeline"
+
+
+class Holder:
+    """A plain object with modules in its attributes."""
 
 
 @dataclasses.dataclass
@@ -535,6 +540,25 @@ class ContainerTest(unittest.TestCase):
         self.assertEqual(self.before.modules, 12)
         self.assertEqual(self.before.label, "Pipeline")
         self.assertEqual(self.before, take(self.pipeline))
+
+    def test_roots_that_change_are_walked_with_care(self) -> None:
+        # As many child ids in the same order, and fewer modules met, than last
+        # time, but from other roots: the second root is also the first's child.
+        holder = Holder()
+        holder.first = nn.Sequential(nn.Linear(2, 2, device="meta"))
+        holder.relu, holder.tanh = nn.ReLU(), nn.Tanh()
+        before = take(holder)
+        take(holder)  # the next take is guided by this one's plan
+        del holder.relu, holder.tanh
+        holder.second = holder.first[0]
+        after = take(holder)
+        self.assertEqual(after.modules, 2)
+        self.assertEqual(
+            diff(before, after).structural,
+            ["relu: removed", "tanh: removed", "second: added"],
+        )
+        fingerprints._plans.pop(holder, None)  # a take with no plan walks with care
+        self.assertEqual(after, take(holder))
 
     def test_names_changes_by_attribute_path(self) -> None:
         with torch.no_grad():
