@@ -33,7 +33,9 @@ _HOOK_DICTS = (
     "_backward_hooks",
     "_backward_pre_hooks",
     "_state_dict_hooks",
+    "_state_dict_pre_hooks",
     "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
 )
 _HOOK_KINDS = (
     "forward hook",
@@ -41,7 +43,9 @@ _HOOK_KINDS = (
     "backward hook",
     "backward pre-hook",
     "state_dict hook",
+    "state_dict pre-hook",
     "load_state_dict pre-hook",
+    "load_state_dict post-hook",
 )
 _NO_HOOKS = ((),) * len(_HOOK_DICTS)
 # Plain-typed entries of a module's __dict__ that belong to torch: "training" is read
@@ -178,6 +182,11 @@ class _Plan:
         "getters",
         "with_others",
         "other_getters",
+        "with_ignored",
+        "ignored_getters",
+        "values_hash",
+        "level_ids",
+        "level_masks",
         "forwards",
         "hook_epoch",
     )
@@ -194,13 +203,27 @@ class _Plan:
         # one per module that has attributes that were not plain, for those (to
         # notice one that goes or becomes plain), padded to two keys so that it
         # returns a tuple.
-        self.getters = [itemgetter(*keys) for keys, _ in scans]
-        self.with_others = [bool(others) for _, others in scans]
+        self.getters = [itemgetter(*keys) for keys, _, _ in scans]
+        self.with_others = [bool(others) for _, others, _ in scans]
         self.other_getters = [
             itemgetter(*others, others[0]) if len(others) == 1 else itemgetter(*others)
-            for _, others in scans
+            for _, others, _ in scans
             if others
         ]
+        # And one per module that has attributes named in ``ignore``: their values
+        # are not read, but one deleted would make room in an unchanged length for
+        # an attribute that no getter reads.
+        self.with_ignored = [bool(ignored) for _, _, ignored in scans]
+        self.ignored_getters = [
+            itemgetter(*ignored, ignored[0]) for _, _, ignored in scans if ignored
+        ]
+        # hash() of the plain values: == alone takes 1.0 -> torch.tensor(1.0) for no
+        # change (a value that is no longer plain), the hash tells them apart.
+        self.values_hash = 0
+        # The walk's child ids, level by level, and which children it entered (None:
+        # all): what guides the next quick walk.
+        self.level_ids: list = []
+        self.level_masks: list = []
         # Indices of the modules with "forward" in their __dict__.
         self.forwards = forwards
         # RemovableHandle.next_id when the model was last seen without hooks, else
@@ -209,8 +232,9 @@ class _Plan:
         self.hook_epoch: int | None = None
 
 
-# Plans by model (weakly, so that a plan never keeps a model alive), then by ignore.
-_plans: weakref.WeakKeyDictionary[Any, dict[frozenset, _Plan]]
+# Plans by model (weakly, so that a plan never keeps a model alive), then by ignore
+# and root names.
+_plans: weakref.WeakKeyDictionary[Any, dict[tuple, _Plan]]
 _plans = weakref.WeakKeyDictionary()
 
 
@@ -223,7 +247,11 @@ def take(model: Any, ignore: frozenset[str] = frozenset()) -> Fingerprint:
     version counter, but ``t.data = other`` with the same shape, dtype and device
     does not); an object freed and another made at the same address (identity is
     id()); a hook put straight into a module's hook dict while no hook handle is
-    made anywhere; and plain values are compared with ==, so True -> 1 is no change.
+    made anywhere; a torch-internal entry of a module's __dict__ (a hook dict, say)
+    deleted while another attribute is added; and plain values are compared with
+    == and hash(), so True -> 1, or a tuple replaced by an equal named tuple, is no
+    change. A module reached by several names is recorded once, under the first
+    name named_modules() gives it.
     """
     if _module_class is None:
         _load_torch()
@@ -277,10 +305,9 @@ def _find_roots(obj: Any) -> list[tuple[str, Any]]:
     module = _module_class
 
     def visit_object(value: Any, prefix: str, nested: bool) -> None:
-        attrs = getattr(value, "__dict__", None)
-        if not isinstance(attrs, dict) or isinstance(value, (type, ModuleType)):
+        if isinstance(value, (type, ModuleType)):
             return
-        for name, item in list(attrs.items()):
+        for name, item in _attributes(value):
             if name.startswith("__") and name.endswith("__"):
                 continue
             path = f"{prefix}.{name}" if prefix else name
@@ -302,24 +329,46 @@ def _find_roots(obj: Any) -> list[tuple[str, Any]]:
     return found
 
 
+def _attributes(value: Any) -> list[tuple[str, Any]]:
+    """An object's attributes: its __dict__ entries, then its slots that are set."""
+    attrs = getattr(value, "__dict__", None)
+    found = list(attrs.items()) if isinstance(attrs, dict) else []
+    for cls in type(value).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{cls.__name__.lstrip('_')}{name}"  # a private slot
+            try:
+                found.append((name, getattr(value, name)))
+            except AttributeError:  # a slot not set
+                continue
+    return found
+
+
 def _take(
     roots: list, ignore: frozenset, wrapper: tuple, owner: Any, careful: bool = False
 ) -> tuple:
+    # A plan per owner, ignore and root names: a holder that cannot own a plan
+    # lends it from its first module, which may be taken on its own too.
+    plan_key = (ignore, tuple(name for name, _ in roots))
     plans = _plans.get(owner)
-    plan = None if plans is None else plans.get(ignore)
+    plan = None if plans is None else plans.get(plan_key)
     # Each module is entered once, as named_modules() does: a module reachable by
     # two names, or its own descendant, is walked the first time it is reached. The
-    # careful walk filters each level through the ids seen; the quick one does not,
-    # and is kept only when it met the same modules as the last snapshot, which was
-    # walked with care (so no module was met twice), from the same roots. It gives
-    # up as soon as it meets more modules than that (which a module its own
-    # descendant makes endless). Same roots, the same child ids in the same order,
-    # and no more modules than the careful walk met mean no module was met twice.
-    level = [module for _, module in roots]
-    root_ids = tuple(map(id, level))
+    # careful walk filters each level's children through the ids seen so far. The
+    # quick one, from the same roots as the last snapshot, compares each level's
+    # child ids with the last walk's and, while they are equal, filters with the
+    # last walk's mask: equal ids level by level mean the same modules met, so the
+    # same filter. At the first level that differs it walks again with care.
+    root_ids = tuple(id(module) for _, module in roots)
+    level = list({id(module): module for _, module in roots}.values())  # once each
     careful = careful or plan is None or plan.key[_ROOT_IDS] != root_ids
-    limit = None if careful else len(plan.key[_CLASSES])
     seen = {_NONE_ID, *root_ids}
+    walked_ids: list = []  # per level, for the next quick walk
+    walked_masks: list = []
+    depth = 0
     classes: list = []
     dicts: list = []
     kid_counts: list = []
@@ -329,8 +378,6 @@ def _take(
     buffer_dicts: list = []
     while level:
         classes += map(type, level)
-        if limit is not None and len(classes) > limit:
-            return _take(roots, ignore, wrapper, owner, careful=True)
         level_dicts = list(map(_get_dict, level))
         dicts += level_dicts
         if len(level_dicts) < _WIDE_LEVEL:
@@ -347,22 +394,45 @@ def _take(
             del flat
         counts = list(map(len, level_mods))
         kid_counts += counts
+        if not careful and (
+            depth == len(plan.level_ids) or sum(counts) != len(plan.level_ids[depth])
+        ):
+            # Not the last walk's children (many more, say: a wide module met
+            # many times): no need to list them to know.
+            return _take(roots, ignore, wrapper, owner, careful=True)
         full = list(compress(level_mods, counts))  # most modules are leaves
         kid_names += chain.from_iterable(full)
         kids = list(chain.from_iterable(map(_values, full)))
         ids = list(map(id, kids))
-        kid_ids += ids
         if _NONE_ID in ids:
             kids = [kid for kid in kids if kid is not None]
         if careful:
-            kids = [
-                kid for kid in kids if id(kid) not in seen and not seen.add(id(kid))
-            ]
+            fresh = set(ids)
+            fresh.discard(_NONE_ID)
+            mask = None
+            if len(fresh) == len(kids) and seen.isdisjoint(fresh):
+                seen |= fresh  # none met before: no need to filter one by one
+            else:
+                mask = [id(kid) not in seen and not seen.add(id(kid)) for kid in kids]
+                kids = list(compress(kids, mask))
+            walked_ids.append(ids)
+            walked_masks.append(mask)
+            kid_ids += ids
+        else:
+            if ids != plan.level_ids[depth]:
+                return _take(roots, ignore, wrapper, owner, careful=True)
+            mask = plan.level_masks[depth]
+            if mask is not None:
+                kids = list(compress(kids, mask))
         level = kids
-    if not careful:
-        if plan.key[_KID_IDS] != kid_ids:
+        depth += 1
+    if careful:
+        walked = (walked_ids, walked_masks)
+    else:
+        if depth != len(plan.level_ids):
             return _take(roots, ignore, wrapper, owner, careful=True)
-        kid_ids = plan.key[_KID_IDS]
+        kid_ids = plan.key[_KID_IDS]  # equal, level by level
+        walked = (plan.level_ids, plan.level_masks)
     lengths = tuple(map(len, dicts))
     # All modules' parameters, then all modules' buffers.
     tensor_dicts = param_dicts + buffer_dicts
@@ -380,7 +450,7 @@ def _take(
     except AttributeError:
         meta = tuple(map(_odd_meta, tensors))
     key = [
-        tuple(name for name, _ in roots),
+        plan_key[1],
         classes,
         root_ids,
         kid_counts,
@@ -419,6 +489,10 @@ def _take(
     if same_layout:
         try:
             values, others = _read(plan, dicts)
+            if plan.ignored_getters:
+                ignored = compress(dicts, plan.with_ignored)
+                for _ in map(_call_getter, plan.ignored_getters, ignored):
+                    pass
             forwards = plan.forwards
             patched = map(_getitem, map(dicts.__getitem__, forwards), _FORWARD_NAMES)
             key[_FORWARDS] = (forwards, tuple(map(id, patched)))
@@ -432,23 +506,29 @@ def _take(
                 values = None  # an attribute became plain: scan
             else:
                 try:
-                    unchanged = values == plan.key[_PLAIN_VALUES]
-                except Exception:  # an odd __eq__; a scan sorts it out
+                    unchanged = (
+                        values == plan.key[_PLAIN_VALUES]
+                        and hash(values) == plan.values_hash
+                    )
+                except Exception:  # an odd __eq__, or unhashable: no longer plain
                     unchanged = False
                 if unchanged:
                     values = plan.key[_PLAIN_VALUES]
-                elif not all(map(_is_plain, chain.from_iterable(values))):
+                elif all(map(_is_plain, chain.from_iterable(values))):
+                    plan.values_hash = hash(values)
+                else:
                     values = None  # an attribute is no longer plain: scan
             del others
     if values is None:
         scans = [_scan(attrs, ignore) for attrs in dicts]
-        key[_PLAIN_KEYS] = tuple(keys for keys, _ in scans)
+        key[_PLAIN_KEYS] = tuple(keys for keys, _, _ in scans)
         forwards = tuple(i for i, attrs in enumerate(dicts) if "forward" in attrs)
         patched = (dicts[i]["forward"] for i in forwards)
         key[_FORWARDS] = (forwards, tuple(map(id, patched)))
         hook_epoch = None
         plan = _Plan(lengths, ignore, scans, forwards)
         values = _read(plan, dicts)[0]
+        plan.values_hash = hash(values)
     else:
         key[_PLAIN_KEYS] = plan.key[_PLAIN_KEYS]
         hook_epoch = plan.hook_epoch
@@ -469,11 +549,12 @@ def _take(
         key[_HOOKS] = hooks
         plan.hook_epoch = None if hooks else epoch
 
+    plan.level_ids, plan.level_masks = walked
     final = tuple(key)
     if plan.key == ():
         if plans is None:
             plans = _plans[owner] = {}
-        plans[ignore] = plan
+        plans[plan_key] = plan
     plan.key = final
     return final
 
@@ -487,8 +568,9 @@ def _read(plan: _Plan, dicts: list) -> tuple[tuple, list]:
     return values, list(chain.from_iterable(others))
 
 
-def _scan(attrs: dict, ignore: frozenset) -> tuple[tuple[str, ...], list[str]]:
-    """One module's itemgetter keys and the names of its other attributes.
+def _scan(attrs: dict, ignore: frozenset) -> tuple[tuple[str, ...], list, list]:
+    """One module's itemgetter keys, the names of its other attributes, and the
+    names of its attributes in ``ignore``.
 
     The keys are "training", then the plain attributes in sorted order (so that
     deleting and re-adding one changes nothing), padded to two keys so that the
@@ -498,13 +580,18 @@ def _scan(attrs: dict, ignore: frozenset) -> tuple[tuple[str, ...], list[str]]:
     internal = _internal_keys
     plain = []
     others = []
+    ignored = []
     for key, value in attrs.items():
-        if key not in internal and key not in ignore:
+        if key in internal:
+            continue
+        if key in ignore:
+            ignored.append(key)
+        else:
             (plain if _is_plain(value) else others).append(key)
     keys = ["training", *sorted(plain)]
     if len(keys) < 2:
         keys.append(_OWN_KEYS[1] if _OWN_KEYS[1] in attrs else "training")
-    return tuple(keys), others
+    return tuple(keys), others, ignored
 
 
 def _without(dicts: list, ignore: frozenset) -> list:
@@ -562,10 +649,11 @@ class Changes:
 class _View:
     """One module of a fingerprint, unpacked for diff()."""
 
-    __slots__ = ("name", "cls", "kids", "tensors", "plain", "hooks", "forward")
+    __slots__ = ("id", "name", "cls", "kids", "tensors", "plain", "hooks", "forward")
 
     def __init__(self, cls: type) -> None:
-        self.name = ""
+        self.id = 0
+        self.name: str | None = None  # None until named
         self.cls = cls
         self.kids: dict[str, int] = {}
         self.tensors: dict[str, tuple] = {}
@@ -579,26 +667,24 @@ def _join(prefix: str, name: str) -> str:
 
 
 def _unpack(key: tuple) -> tuple[dict[str, _View], dict[int, type]]:
-    """Module views by qualified name in named_modules() order, and the class of
-    each module id."""
+    """Module views by qualified name in named_modules() order, each module once
+    under the first name named_modules() gives it, and the class of each module
+    id."""
     roots, classes = key[_ROOTS], key[_CLASSES]
     views = [_View(cls) for cls in classes]
-    names = list(roots)
-    ids = list(key[_ROOT_IDS])
-    children: list[list[int]] = [[] for _ in views]
-    seen = {_NONE_ID, *ids}  # as _take() walks: each module entered once
+    # The walk's order: the roots, then each child the first time it is met.
+    walked = list(dict.fromkeys(key[_ROOT_IDS]))
+    seen = {_NONE_ID, *walked}
     kid_names = iter(key[_KID_NAMES])
     kid_ids = iter(key[_KID_IDS])
     for index, (view, count) in enumerate(zip(views, key[_KID_COUNTS], strict=True)):
-        view.name = names[index]
+        view.id = walked[index]
         for _ in range(count):
             kid, kid_id = next(kid_names), next(kid_ids)
             view.kids[kid] = kid_id
             if kid_id not in seen:
                 seen.add(kid_id)
-                children[index].append(len(names))
-                names.append(_join(view.name, kid))
-                ids.append(kid_id)
+                walked.append(kid_id)
     plain = zip(views, key[_PLAIN_KEYS], key[_PLAIN_VALUES], strict=True)
     for view, keys, values in plain:
         view.plain = dict(zip(keys, values, strict=True))
@@ -616,13 +702,23 @@ def _unpack(key: tuple) -> tuple[dict[str, _View], dict[int, type]]:
                 tensor_id = next(tensor_ids)
                 info = None if tensor_id == _NONE_ID else next(meta)
                 view.tensors[next(tensor_names)] = (kind, tensor_id, info)
+    by_id = {view.id: view for view in views}
+    # Names as named_modules() gives them: depth first, each module once.
     ordered: dict[str, _View] = {}
-    stack = list(range(len(roots)))[::-1]
+    stack = list(zip(roots, key[_ROOT_IDS], strict=True))[::-1]
     while stack:
-        index = stack.pop()
-        ordered.setdefault(views[index].name, views[index])
-        stack.extend(reversed(children[index]))
-    return ordered, dict(zip(ids, classes, strict=True))
+        name, module_id = stack.pop()
+        view = by_id[module_id]
+        if view.name is not None:
+            continue
+        view.name = name
+        ordered[name] = view
+        stack += (
+            (_join(name, kid), kid_id)
+            for kid, kid_id in reversed(view.kids.items())
+            if kid_id != _NONE_ID
+        )
+    return ordered, dict(zip(walked, classes, strict=True))
 
 
 class _Sink:
@@ -647,13 +743,9 @@ def diff(before: Fingerprint, after: Fingerprint, limit: int = 10) -> Changes:
     old, old_classes = _unpack(before._key)
     new, new_classes = _unpack(after._key)
     root_label = after.label or before.label
-    gone: list[str] = []
 
     def label(name: str) -> str:
         return name or root_label
-
-    def covered(name: str) -> bool:
-        return any(name == g or name.startswith(g + ".") for g in gone)
 
     for was, now in zip_longest(
         before._key[_WRAPPER], after._key[_WRAPPER], fillvalue=_NO_HOOKS
@@ -665,33 +757,27 @@ def diff(before: Fingerprint, after: Fingerprint, limit: int = 10) -> Changes:
         new_id = new_roots.get(name)
         if new_id is None:
             structural.add(f"{label(name)}: removed")
-            gone.append(name)
         elif new_id != old_id and name:
             structural.add(f"{label(name)}: replaced")
-            gone.append(name)
     for name in new_roots:
         if name not in old_roots:
             structural.add(f"{label(name)}: added")
-    for name in (*old, *(name for name in new if name not in old)):
-        was, now = old.get(name), new.get(name)
-        old_forward = None if was is None else was.forward
-        new_forward = None if now is None else now.forward
-        if old_forward != new_forward:
-            change = "replaced" if new_forward is not None else "restored"
-            structural.add(f"{label(name)}: forward {change} on the instance")
-    for name, was in old.items():
-        now = new.get(name)
-        if now is None or covered(name):
-            continue
+    # A module is compared with itself (by id), under the name it has now: one
+    # removed or replaced is said where it hung, and one still reachable by another
+    # name is still compared.
+    new_by_id = {view.id: view for view in new.values()}
+    pairs = [(was, new_by_id[was.id]) for was in old.values() if was.id in new_by_id]
+    for was, now in pairs:
+        if was.forward != now.forward:
+            change = "replaced" if now.forward is not None else "restored"
+            structural.add(f"{label(now.name)}: forward {change} on the instance")
+    for was, now in pairs:
+        name = now.name
         where = label(name)
         if was.cls is not now.cls:
             old_name, new_name = was.cls.__name__, now.cls.__name__
             structural.add(f"{where}: class {old_name} -> {new_name}")
         _kid_messages(where, name, was, now, (old_classes, new_classes), structural)
-        gone += (
-            _join(name, kid) for kid in was.kids if was.kids[kid] != now.kids.get(kid)
-        )
-        gone += (_join(name, kid) for kid in now.kids if kid not in was.kids)
         _hook_messages(where, was.hooks, now.hooks, structural)
         _tensor_messages(where, name, was, now, structural)
         _plain_messages(where, name, was, now, structural, plain)
