@@ -90,7 +90,25 @@ def _is_plain(value: Any) -> bool:
     kind = type(value)
     if kind in _SCALARS:
         return True
-    return kind is tuple and all(map(_is_plain, value))
+    if kind is not tuple:
+        return False
+    # Tuples of plain values, nested less than _PLAIN_DEPTH deep: comparing and
+    # hashing tuples recurse, so deeper ones count as not plain (not recorded).
+    pending = [(value, 1)]
+    while pending:
+        items, depth = pending.pop()
+        for item in items:
+            kind = type(item)
+            if kind is tuple:
+                if depth + 1 >= _PLAIN_DEPTH:
+                    return False
+                pending.append((item, depth + 1))
+            elif kind not in _SCALARS:
+                return False
+    return True
+
+
+_PLAIN_DEPTH = 64
 
 
 # Layout of Fingerprint._key, by index. Per-module entries are in breadth-first order;
@@ -243,15 +261,16 @@ def take(model: Any, ignore: frozenset[str] = frozenset()) -> Fingerprint:
     modules in its attributes. Names in ``ignore`` are skipped, in every module, as
     plain attributes, parameters and buffers (not as submodules).
 
-    What a snapshot cannot see: tensor contents (an in-place write shows through the
-    version counter, but ``t.data = other`` with the same shape, dtype and device
-    does not); an object freed and another made at the same address (identity is
-    id()); a hook put straight into a module's hook dict while no hook handle is
-    made anywhere; a torch-internal entry of a module's __dict__ (a hook dict, say)
-    deleted while another attribute is added; and plain values are compared with
-    == and hash(), so True -> 1, or a tuple replaced by an equal named tuple, is no
-    change. A module reached by several names is recorded once, under the first
-    name named_modules() gives it.
+    What a snapshot cannot see: tensor contents (an in-place write shows through
+    the version counter, but ``t.data = other`` with the same shape, dtype and
+    device does not, and an inference tensor has no version counter); an object
+    freed and another made at the same address (identity is id()); a hook put
+    straight into a module's hook dict while no hook handle is made anywhere; a
+    torch-internal entry of a module's __dict__ (a hook dict, say) deleted while
+    another attribute is added; and plain values are compared with == and hash(),
+    so True -> 1, or a tuple replaced by an equal named tuple, is no change. A
+    module reached by several names is recorded once, under the first name
+    named_modules() gives it.
     """
     if _module_class is None:
         _load_torch()
@@ -271,9 +290,11 @@ def take(model: Any, ignore: frozenset[str] = frozenset()) -> Fingerprint:
         roots = _find_roots(model)
         if not roots:
             return Fingerprint(_EMPTY_KEY, type(model).__name__)
-    # The plan is kept per object passed in (or per first module, for an object
-    # that cannot be a weak dictionary key).
-    owner = model if _can_own_plan(model) else roots[0][1]
+    # The plan is kept per object passed in, or per its first module that can be a
+    # weak dictionary key; with none, there is no plan and every take walks with
+    # care.
+    owners = (model, *(module for _, module in roots))
+    owner = next(filter(_can_own_plan, owners), None)
     # A take allocates a few thousand small tuples, enough to set off a collection
     # of the young generation most times; pausing the collector saves about 10%.
     paused = gc.isenabled()
@@ -326,6 +347,9 @@ def _find_roots(obj: Any) -> list[tuple[str, Any]]:
                 visit_object(item, path, True)
 
     visit_object(obj, "", False)
+    # By name, so that the order in which a holder's attributes were set does not
+    # count (the walk's order, and so the snapshot, follows the roots').
+    found.sort(key=itemgetter(0))
     return found
 
 
@@ -353,7 +377,7 @@ def _take(
     # A plan per owner, ignore and root names: a holder that cannot own a plan
     # lends it from its first module, which may be taken on its own too.
     plan_key = (ignore, tuple(name for name, _ in roots))
-    plans = _plans.get(owner)
+    plans = None if owner is None else _plans.get(owner)
     plan = None if plans is None else plans.get(plan_key)
     # Each module is entered once, as named_modules() does: a module reachable by
     # two names, or its own descendant, is walked the first time it is reached. The
@@ -447,7 +471,7 @@ def _take(
         tensors = [tensor for tensor in tensors if tensor is not None]
     try:
         meta = tuple(map(_get_meta, tensors))
-    except AttributeError:
+    except (AttributeError, RuntimeError):  # not a tensor; an inference tensor
         meta = tuple(map(_odd_meta, tensors))
     key = [
         plan_key[1],
@@ -551,7 +575,7 @@ def _take(
 
     plan.level_ids, plan.level_masks = walked
     final = tuple(key)
-    if plan.key == ():
+    if plan.key == () and owner is not None:
         if plans is None:
             plans = _plans[owner] = {}
         plans[plan_key] = plan
@@ -588,7 +612,7 @@ def _scan(attrs: dict, ignore: frozenset) -> tuple[tuple[str, ...], list, list]:
             ignored.append(key)
         else:
             (plain if _is_plain(value) else others).append(key)
-    keys = ["training", *sorted(plain)]
+    keys = ["training", *sorted(plain, key=str)]
     if len(keys) < 2:
         keys.append(_OWN_KEYS[1] if _OWN_KEYS[1] in attrs else "training")
     return tuple(keys), others, ignored
@@ -606,10 +630,19 @@ def _without(dicts: list, ignore: frozenset) -> list:
 
 
 def _odd_meta(tensor: Any) -> tuple:
-    return tuple(
-        getattr(tensor, name, None)
-        for name in ("shape", "dtype", "device", "requires_grad", "_version")
-    )
+    """Tensor metadata, None for what cannot be read: an inference tensor has no
+    version counter (so an in-place write to it is not seen)."""
+    return tuple(map(_read_attribute, repeat(tensor), _META_ATTRIBUTES))
+
+
+_META_ATTRIBUTES = ("shape", "dtype", "device", "requires_grad", "_version")
+
+
+def _read_attribute(obj: Any, name: str) -> Any:
+    try:
+        return getattr(obj, name)
+    except (AttributeError, RuntimeError):
+        return None
 
 
 # ---------------------------------------------------------------------------- diff

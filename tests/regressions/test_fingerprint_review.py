@@ -193,3 +193,67 @@ class HoldersTest(unittest.TestCase):
         fingerprint._plans.pop(holder, None)
         self.assertEqual(after, take(holder))  # as a take with no plan says
         self.assertEqual(diff(before, after).structural, ["b: replaced"])
+
+
+# A second review, of the reworked walk and plan.
+
+
+@dataclasses.dataclass(eq=True)
+class Head(nn.Module):
+    """A dataclass module: eq=True makes it unhashable, so it can own no plan."""
+
+    width: int = 4
+
+    def __post_init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(self.width, 2, device="meta")
+
+
+class OddInputTest(unittest.TestCase):
+    def test_a_model_holding_inference_tensors(self):
+        with torch.inference_mode():
+            model = nn.Linear(2, 2)
+        # actual: RuntimeError, inference tensors have no version counter
+        before = planned(model)
+        self.assertEqual(before, take(model))
+        with torch.inference_mode():
+            model.register_buffer("cache", torch.ones(2))
+        self.assertEqual(diff(before, take(model)).structural, ["cache: added"])
+
+    def test_an_unhashable_module(self):
+        head = Head()
+        # actual: TypeError: unhashable type: 'Head'
+        before = planned(head)
+        self.assertEqual(before.modules, 2)
+        head.proj.scale = 2
+        self.assertEqual(diff(before, take(head)).plain, ["proj.scale: set to 2"])
+
+    def test_the_order_a_holders_attributes_were_set_in_does_not_count(self):
+        holder = Holder()
+        holder.encoder, holder.decoder = linear(), linear()
+        before = planned(holder)
+        encoder = holder.encoder
+        del holder.encoder
+        holder.encoder = encoder
+        # actual: unequal, and diff could name no change
+        self.assertEqual(before, take(holder))
+
+    def test_a_key_that_is_not_a_string_in_a_module_dict(self):
+        model = linear()
+        model.__dict__[1] = 5
+        model.x = 1
+        # actual: TypeError from sorting the keys
+        self.assertEqual(planned(model).plain_attributes, 4)
+
+    def test_a_deeply_nested_tuple_is_not_plain(self):
+        nested = 1
+        for _ in range(3000):
+            nested = (nested,)
+        model = linear()
+        model.shallow = ((1,),)
+        model.nested = nested
+        # actual: RecursionError
+        before = planned(model)
+        self.assertEqual(before.plain_attributes, 3)  # in, out features, shallow
+        model.nested = (nested,)
+        self.assertEqual(before, take(model))
