@@ -62,7 +62,9 @@ _get_modules = itemgetter("_modules")
 _get_parameters = itemgetter("_parameters")
 _get_buffers = itemgetter("_buffers")
 _get_hooks = itemgetter(*_HOOK_DICTS)
-_get_meta = attrgetter("shape", "dtype", "device", "requires_grad", "_version")
+# What a snapshot reads of each tensor; diff() names the first four.
+_META_ATTRIBUTES = ("shape", "dtype", "device", "requires_grad", "_version")
+_get_meta = attrgetter(*_META_ATTRIBUTES)
 _values = dict.values
 _getitem = dict.__getitem__
 # operator.call is Python 3.11+; the slot wrapper does the same, a little slower.
@@ -196,7 +198,6 @@ class _Plan:
     __slots__ = (
         "key",
         "lengths",
-        "ignore",
         "getters",
         "with_others",
         "other_getters",
@@ -209,31 +210,24 @@ class _Plan:
         "hook_epoch",
     )
 
-    def __init__(
-        self, lengths: tuple, ignore: frozenset, scans: list, forwards: tuple
-    ) -> None:
+    def __init__(self, lengths: tuple, scans: list, forwards: tuple) -> None:
         self.key: tuple = ()
         # len(module.__dict__) of each module: with the keys below all present, an
         # unchanged length means an unchanged set of attribute names.
         self.lengths = lengths
-        self.ignore = ignore
         # One itemgetter per module, for "training" and its plain attributes; and
         # one per module that has attributes that were not plain, for those (to
         # notice one that goes or becomes plain), padded to two keys so that it
         # returns a tuple.
         self.getters = [itemgetter(*keys) for keys, _, _ in scans]
         self.with_others = [bool(others) for _, others, _ in scans]
-        self.other_getters = [
-            itemgetter(*others, others[0]) if len(others) == 1 else itemgetter(*others)
-            for _, others, _ in scans
-            if others
-        ]
+        self.other_getters = [_tuple_getter(others) for _, others, _ in scans if others]
         # And one per module that has attributes named in ``ignore``: their values
         # are not read, but one deleted would make room in an unchanged length for
         # an attribute that no getter reads.
         self.with_ignored = [bool(ignored) for _, _, ignored in scans]
         self.ignored_getters = [
-            itemgetter(*ignored, ignored[0]) for _, _, ignored in scans if ignored
+            _tuple_getter(ignored) for _, _, ignored in scans if ignored
         ]
         # hash() of the plain values: == alone takes 1.0 -> torch.tensor(1.0) for no
         # change (a value that is no longer plain), the hash tells them apart.
@@ -248,6 +242,11 @@ class _Plan:
         # None. The counter grows with every hook registered anywhere, so if it has
         # not moved, the model still has no hooks.
         self.hook_epoch: int | None = None
+
+
+def _tuple_getter(names: list[str]) -> itemgetter:
+    """An itemgetter of ``names`` that returns a tuple even for a single name."""
+    return itemgetter(*names, names[0]) if len(names) == 1 else itemgetter(*names)
 
 
 # Plans by model (weakly, so that a plan never keeps a model alive), then by ignore
@@ -375,7 +374,7 @@ def _take(
     roots: list, ignore: frozenset, wrapper: tuple, owner: Any, careful: bool = False
 ) -> tuple:
     # A plan per owner, ignore and root names: a holder that cannot own a plan
-    # lends it from its first module, which may be taken on its own too.
+    # lends one from its first module that can, which may be taken on its own too.
     plan_key = (ignore, tuple(name for name, _ in roots))
     plans = None if owner is None else _plans.get(owner)
     plan = None if plans is None else plans.get(plan_key)
@@ -503,7 +502,6 @@ def _take(
         and plan.key[_KID_IDS] is key[_KID_IDS]
         and plan.key[_ROOT_IDS] == root_ids
         and plan.lengths == lengths
-        and plan.ignore == ignore
     )
 
     # Plain attributes. With an unchanged layout the last plan's keys still apply:
@@ -550,7 +548,7 @@ def _take(
         patched = (dicts[i]["forward"] for i in forwards)
         key[_FORWARDS] = (forwards, tuple(map(id, patched)))
         hook_epoch = None
-        plan = _Plan(lengths, ignore, scans, forwards)
+        plan = _Plan(lengths, scans, forwards)
         values = _read(plan, dicts)[0]
         plan.values_hash = hash(values)
     else:
@@ -633,9 +631,6 @@ def _odd_meta(tensor: Any) -> tuple:
     """Tensor metadata, None for what cannot be read: an inference tensor has no
     version counter (so an in-place write to it is not seen)."""
     return tuple(map(_read_attribute, repeat(tensor), _META_ATTRIBUTES))
-
-
-_META_ATTRIBUTES = ("shape", "dtype", "device", "requires_grad", "_version")
 
 
 def _read_attribute(obj: Any, name: str) -> Any:
@@ -870,7 +865,7 @@ def _hook_messages(where: str, was: tuple, now: tuple, sink: _Sink) -> None:
             sink.add(f"{where}: {kind}s reordered")
 
 
-_META_NAMES = ("shape", "dtype", "device", "requires_grad")
+_META_NAMES = _META_ATTRIBUTES[:4]
 
 
 def _tensor_messages(
